@@ -1,0 +1,158 @@
+/**
+ * Profiles and context parsing, in one place.
+ *
+ * Every `-c key=value` the app accepts is listed in CONTEXT_KEYS. Anything
+ * else that is not a CDK-owned key fails synth with a message that names it.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+export type ProfileName = 'sandbox' | 'production';
+export const PROFILES: readonly ProfileName[] = ['sandbox', 'production'];
+
+/** Thrown for a bad context value. bin/app.ts prints only its message. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LayerSwitches {
+  /** Kinesis stream, Firehose and the transform Lambda. */
+  readonly ingestion: boolean;
+  /** VPC, EMR cluster and the Spark curation job. */
+  readonly batch: boolean;
+  /** SageMaker endpoint, speed-layer consumer and the real-time view. */
+  readonly serving: boolean;
+}
+
+export interface StorageSettings {
+  readonly removalPolicy: RemovalPolicy;
+  readonly autoDeleteObjects: boolean;
+  readonly versioned: boolean;
+  readonly rawInfrequentAccessAfterDays: number;
+  readonly rawGlacierAfterDays: number;
+  readonly queryResultsExpireAfterDays: number;
+  readonly noncurrentVersionExpireAfterDays: number;
+}
+
+export interface LakeConfig {
+  readonly profile: ProfileName;
+  /** Prefix for stack names and the few physical names that need one. */
+  readonly prefix: string;
+  readonly layers: LayerSwitches;
+  /** Email address subscribed to the alarm topic, if any. */
+  readonly alarmEmail?: string;
+  /** Retention for every log group the app creates. */
+  readonly logRetention: RetentionDays;
+  /** Termination protection on the stateful stacks. */
+  readonly terminationProtection: boolean;
+  readonly storage: StorageSettings;
+}
+
+interface ContextKey {
+  readonly description: string;
+  readonly allowed: string;
+  readonly default: string;
+}
+
+/** The app's own context keys. The README's configuration table mirrors this. */
+export const CONTEXT_KEYS: Record<string, ContextKey> = {
+  profile: { description: 'Deployment profile', allowed: 'sandbox | production', default: 'sandbox' },
+  prefix: {
+    description: 'Prefix for stack names and physical names',
+    allowed: 'lower-case letter, then 1–19 lower-case letters, digits or single hyphens; no trailing hyphen',
+    default: 'lake',
+  },
+  ingestion: { description: 'Deploy the ingestion layer', allowed: 'true | false', default: 'true' },
+  batch: { description: 'Deploy the batch layer (VPC + EMR)', allowed: 'true | false', default: 'true' },
+  serving: { description: 'Deploy the serving layer (SageMaker + speed layer)', allowed: 'true | false', default: 'true' },
+  alarmEmail: { description: 'Email subscribed to the alarm topic', allowed: 'an email address', default: '(none)' },
+};
+
+/**
+ * Keys set by the CDK itself (feature flags, CLI and toolkit settings). They
+ * are not ours to validate.
+ */
+function isCdkOwnedKey(key: string): boolean {
+  return (
+    key.startsWith('@aws-cdk') ||
+    key.startsWith('aws:') ||
+    key.startsWith('aws-cdk:') ||
+    key.startsWith('cdk-') ||
+    key === 'cli-telemetry' ||
+    key === 'acknowledged-issue-numbers'
+  );
+}
+
+const PREFIX_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,19}$/;
+const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+function parseBoolean(key: string, value: unknown): boolean {
+  if (value === undefined) return true;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new ConfigError(`Context key "${key}" must be one of: true, false. Got "${String(value)}".`);
+}
+
+function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'alarmEmail'> {
+  const production = profile === 'production';
+  return {
+    logRetention: production ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
+    terminationProtection: production,
+    storage: {
+      removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      autoDeleteObjects: !production,
+      versioned: production,
+      rawInfrequentAccessAfterDays: 30,
+      rawGlacierAfterDays: production ? 180 : 90,
+      queryResultsExpireAfterDays: production ? 30 : 7,
+      noncurrentVersionExpireAfterDays: production ? 90 : 30,
+    },
+  };
+}
+
+/**
+ * Parses and validates the app's context. `context` is everything the app
+ * sees: cdk.json, `-c` flags and CDK's own keys.
+ */
+export function parseConfig(context: Record<string, unknown>): LakeConfig {
+  const unknown = Object.keys(context).filter((k) => !isCdkOwnedKey(k) && !(k in CONTEXT_KEYS));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `Unknown context key "${unknown[0]}". Accepted keys: ${Object.keys(CONTEXT_KEYS).join(', ')}.`,
+    );
+  }
+
+  const profile = context.profile ?? 'sandbox';
+  if (typeof profile !== 'string' || !(PROFILES as readonly string[]).includes(profile)) {
+    throw new ConfigError(
+      `Context key "profile" must be one of: ${PROFILES.join(', ')}. Got "${String(profile)}".`,
+    );
+  }
+
+  const prefix = context.prefix ?? 'lake';
+  if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
+    throw new ConfigError(
+      `Context key "prefix" must be ${CONTEXT_KEYS.prefix.allowed} (2–20 characters). Got "${String(prefix)}".`,
+    );
+  }
+
+  const alarmEmail = context.alarmEmail;
+  if (alarmEmail !== undefined && (typeof alarmEmail !== 'string' || !EMAIL_PATTERN.test(alarmEmail))) {
+    throw new ConfigError(`Context key "alarmEmail" must be an email address. Got "${String(alarmEmail)}".`);
+  }
+
+  return {
+    profile: profile as ProfileName,
+    prefix,
+    layers: {
+      ingestion: parseBoolean('ingestion', context.ingestion),
+      batch: parseBoolean('batch', context.batch),
+      serving: parseBoolean('serving', context.serving),
+    },
+    alarmEmail: alarmEmail as string | undefined,
+    ...profileSettings(profile as ProfileName),
+  };
+}

@@ -1,0 +1,231 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface DataLakeStorageProps {
+  /**
+   * What happens to the buckets and the key when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Empty the buckets on stack deletion, so that DESTROY leaves nothing behind.
+   * Only allowed with RemovalPolicy.DESTROY.
+   * @default false
+   */
+  readonly autoDeleteObjects?: boolean;
+  /**
+   * Keep object versions on the raw, curated and query-results buckets.
+   * @default true
+   */
+  readonly versioned?: boolean;
+  /**
+   * Days after creation when raw objects move to Standard-IA. S3 requires at least 30.
+   * @default 30
+   */
+  readonly rawInfrequentAccessAfterDays?: number;
+  /**
+   * Days after creation when raw objects move to Glacier Flexible Retrieval.
+   * S3 requires at least 30 days in Standard-IA first.
+   * @default 90
+   */
+  readonly rawGlacierAfterDays?: number;
+  /**
+   * Days after creation when curated objects move to Intelligent-Tiering (0 or more).
+   * @default 0
+   */
+  readonly curatedIntelligentTieringAfterDays?: number;
+  /**
+   * Days after which Athena query results are deleted (1 or more).
+   * @default 7
+   */
+  readonly queryResultsExpireAfterDays?: number;
+  /**
+   * Days after which noncurrent object versions are deleted (1 or more).
+   * @default 30
+   */
+  readonly noncurrentVersionExpireAfterDays?: number;
+  /**
+   * Days after which server access logs are deleted (1 or more).
+   * @default 90
+   */
+  readonly accessLogsExpireAfterDays?: number;
+  /**
+   * Alias for the lake key, e.g. `alias/lake-data`.
+   * @default - no alias
+   */
+  readonly keyAlias?: string;
+}
+
+/** S3 lifecycle minimums (S3 User Guide, "Constraints and considerations for transitions"). */
+const MIN_DAYS_BEFORE_STANDARD_IA = 30;
+const MIN_DAYS_IN_STANDARD_IA = 30;
+
+/**
+ * The lake's S3 zones and their key.
+ *
+ * - raw: every event as delivered, the immutable source of truth. Standard → Standard-IA → Glacier by age.
+ * - curated: Parquet batch views. Intelligent-Tiering.
+ * - queryResults: Athena results. Expire.
+ * - accessLogs: S3 server access logs of the other three. SSE-S3, because S3 log delivery
+ *   cannot write to SSE-KMS buckets.
+ *
+ * Every bucket blocks public access, enforces TLS and bucket-owner ownership, and
+ * aborts incomplete multipart uploads after one day.
+ */
+export class DataLakeStorage extends Construct {
+  /** Customer-managed key, with rotation, for the raw, curated and query-results buckets. */
+  public readonly key: kms.Key;
+  public readonly rawBucket: s3.Bucket;
+  public readonly curatedBucket: s3.Bucket;
+  public readonly queryResultsBucket: s3.Bucket;
+  /** Target for server access logs. SSE-S3. */
+  public readonly accessLogsBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: DataLakeStorageProps = {}) {
+    super(scope, id);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const autoDeleteObjects = props.autoDeleteObjects ?? false;
+    const versioned = props.versioned ?? true;
+    const iaDays = props.rawInfrequentAccessAfterDays ?? 30;
+    const glacierDays = props.rawGlacierAfterDays ?? 90;
+    const tieringDays = props.curatedIntelligentTieringAfterDays ?? 0;
+    const resultsDays = props.queryResultsExpireAfterDays ?? 7;
+    const noncurrentDays = props.noncurrentVersionExpireAfterDays ?? 30;
+    const logsDays = props.accessLogsExpireAfterDays ?? 90;
+
+    if (autoDeleteObjects && removalPolicy !== RemovalPolicy.DESTROY) {
+      throw new Error(
+        `DataLakeStorage: autoDeleteObjects needs removalPolicy DESTROY, got ${removalPolicy}`,
+      );
+    }
+    requireWholeDays('rawInfrequentAccessAfterDays', iaDays, MIN_DAYS_BEFORE_STANDARD_IA);
+    requireWholeDays('rawGlacierAfterDays', glacierDays, iaDays + MIN_DAYS_IN_STANDARD_IA,
+      `${iaDays + MIN_DAYS_IN_STANDARD_IA} (rawInfrequentAccessAfterDays + ${MIN_DAYS_IN_STANDARD_IA} days in Standard-IA)`);
+    requireWholeDays('curatedIntelligentTieringAfterDays', tieringDays, 0);
+    requireWholeDays('queryResultsExpireAfterDays', resultsDays, 1);
+    requireWholeDays('noncurrentVersionExpireAfterDays', noncurrentDays, 1);
+    requireWholeDays('accessLogsExpireAfterDays', logsDays, 1);
+
+    this.key = new kms.Key(this, 'Key', {
+      description: 'Data lake: raw, curated and query-results zones',
+      enableKeyRotation: true,
+      alias: props.keyAlias,
+      removalPolicy,
+      pendingWindow: Duration.days(7),
+    });
+
+    const common: s3.BucketProps = {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy,
+      autoDeleteObjects,
+    };
+    const abortUploads: s3.LifecycleRule = {
+      id: 'AbortIncompleteMultipartUploads',
+      abortIncompleteMultipartUploadAfter: Duration.days(1),
+    };
+    const expireNoncurrent: s3.LifecycleRule[] = versioned
+      ? [{ id: 'ExpireNoncurrentVersions', noncurrentVersionExpiration: Duration.days(noncurrentDays) }]
+      : [];
+    const encrypted: s3.BucketProps = {
+      ...common,
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      versioned,
+    };
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      ...common,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      lifecycleRules: [abortUploads, { id: 'ExpireLogs', expiration: Duration.days(logsDays) }],
+    });
+
+    this.rawBucket = new s3.Bucket(this, 'Raw', {
+      ...encrypted,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'raw/',
+      lifecycleRules: [
+        abortUploads,
+        ...expireNoncurrent,
+        {
+          id: 'AgeToColderStorage',
+          transitions: [
+            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(iaDays) },
+            { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(glacierDays) },
+          ],
+        },
+      ],
+    });
+
+    this.curatedBucket = new s3.Bucket(this, 'Curated', {
+      ...encrypted,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'curated/',
+      lifecycleRules: [
+        abortUploads,
+        ...expireNoncurrent,
+        {
+          id: 'IntelligentTiering',
+          transitions: [
+            { storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: Duration.days(tieringDays) },
+          ],
+        },
+      ],
+    });
+
+    this.queryResultsBucket = new s3.Bucket(this, 'QueryResults', {
+      ...encrypted,
+      serverAccessLogsBucket: this.accessLogsBucket,
+      serverAccessLogsPrefix: 'query-results/',
+      lifecycleRules: [
+        abortUploads,
+        ...expireNoncurrent,
+        { id: 'ExpireResults', expiration: Duration.days(resultsDays) },
+      ],
+    });
+  }
+
+  /** Read raw objects (optionally under one key prefix) and decrypt them. */
+  public grantRawRead(grantee: iam.IGrantable, prefix = '*'): iam.Grant {
+    return this.rawBucket.grantRead(grantee, prefix);
+  }
+
+  /** Write raw objects (optionally under one key prefix) and encrypt them. */
+  public grantRawWrite(grantee: iam.IGrantable, prefix = '*'): iam.Grant {
+    return this.rawBucket.grantPut(grantee, prefix);
+  }
+
+  /** Read curated objects (optionally under one key prefix). */
+  public grantCuratedRead(grantee: iam.IGrantable, prefix = '*'): iam.Grant {
+    return this.curatedBucket.grantRead(grantee, prefix);
+  }
+
+  /** Read, write and delete curated objects: Spark overwrites the partitions it rebuilds. */
+  public grantCuratedReadWrite(grantee: iam.IGrantable, prefix = '*'): iam.Grant {
+    this.curatedBucket.grantDelete(grantee, prefix);
+    return this.curatedBucket.grantReadWrite(grantee, prefix);
+  }
+
+  /** Read and write Athena query results. */
+  public grantQueryResultsReadWrite(grantee: iam.IGrantable, prefix = '*'): iam.Grant {
+    return this.queryResultsBucket.grantReadWrite(grantee, prefix);
+  }
+
+  /** Encrypt and decrypt with the lake key, for services that write with SSE-KMS themselves. */
+  public grantKeyEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.key.grantEncryptDecrypt(grantee);
+  }
+}
+
+function requireWholeDays(prop: string, value: number, min: number, minText = String(min)): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`DataLakeStorage: ${prop} must be a whole number of days ≥ ${minText}, got ${value}`);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Wires the lake's stacks from a parsed config. bin/app.ts calls this; the
+ * compliance tests call it too, so that they check exactly what `cdk synth` builds.
+ */
+import { App, Tags, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { acknowledgeFindings } from './compliance';
+import { LakeConfig } from './config';
+import { StorageStack } from './stacks/storage-stack';
+
+export interface LakeStacks {
+  readonly storage: StorageStack;
+}
+
+export function buildLake(app: App, config: LakeConfig): LakeStacks {
+  const name = (layer: string) => `${config.prefix}-${layer}`;
+  const common = (layer: string) => ({
+    stackName: name(layer),
+    description: `Lambda-architecture data lake (${config.profile}): ${layer}`,
+  });
+
+  const storage = new StorageStack(app, 'Storage', {
+    ...common('storage'),
+    prefix: config.prefix,
+    storage: config.storage,
+    terminationProtection: config.terminationProtection,
+  });
+
+  const stacks: LakeStacks = { storage };
+
+  Tags.of(app).add('project', config.prefix);
+  Tags.of(app).add('profile', config.profile);
+  acknowledgeFindings(stacks);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stacks;
+}

@@ -1,0 +1,97 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CONTEXT_KEYS, ConfigError, parseConfig } from '../lib/config';
+import { cdkJsonContext } from './helpers';
+
+describe('parseConfig', () => {
+  test('defaults to the sandbox profile, prefix "lake" and every layer on', () => {
+    const config = parseConfig({});
+    expect(config.profile).toBe('sandbox');
+    expect(config.prefix).toBe('lake');
+    expect(config.layers).toEqual({ ingestion: true, batch: true, serving: true });
+    expect(config.alarmEmail).toBeUndefined();
+  });
+
+  test('accepts every CDK-owned key from cdk.json and the CLI', () => {
+    expect(() =>
+      parseConfig({
+        ...cdkJsonContext(),
+        'aws:cdk:enable-path-metadata': true,
+        'aws:cdk:bundling-stacks': ['**'],
+        'cli-telemetry': false,
+        'acknowledged-issue-numbers': [1],
+      }),
+    ).not.toThrow();
+  });
+
+  test('sandbox destroys cleanly and keeps logs a week', () => {
+    const config = parseConfig({ profile: 'sandbox' });
+    expect(config.storage.removalPolicy).toBe(RemovalPolicy.DESTROY);
+    expect(config.storage.autoDeleteObjects).toBe(true);
+    expect(config.storage.versioned).toBe(false);
+    expect(config.logRetention).toBe(RetentionDays.ONE_WEEK);
+    expect(config.terminationProtection).toBe(false);
+  });
+
+  test('production retains data, versions it and protects stacks', () => {
+    const config = parseConfig({ profile: 'production' });
+    expect(config.storage.removalPolicy).toBe(RemovalPolicy.RETAIN);
+    expect(config.storage.autoDeleteObjects).toBe(false);
+    expect(config.storage.versioned).toBe(true);
+    expect(config.logRetention).toBe(RetentionDays.THREE_MONTHS);
+    expect(config.terminationProtection).toBe(true);
+  });
+
+  test('layer switches take CLI strings and booleans', () => {
+    expect(parseConfig({ batch: 'false', serving: false, ingestion: 'true' }).layers).toEqual({
+      ingestion: true,
+      batch: false,
+      serving: false,
+    });
+  });
+
+  test('an unknown profile names the key, the value and the allowed values', () => {
+    expect(() => parseConfig({ profile: 'bogus' })).toThrow(
+      new ConfigError('Context key "profile" must be one of: sandbox, production. Got "bogus".'),
+    );
+  });
+
+  test('an unknown key is named with the accepted keys', () => {
+    expect(() => parseConfig({ profle: 'sandbox' })).toThrow(
+      'Unknown context key "profle". Accepted keys: profile, prefix, ingestion, batch, serving, alarmEmail.',
+    );
+  });
+
+  test('a bad layer switch names the key and the allowed values', () => {
+    expect(() => parseConfig({ batch: 'no' })).toThrow(
+      'Context key "batch" must be one of: true, false. Got "no".',
+    );
+  });
+
+  test.each(['Lake', 'l', '1lake', 'lake-', 'la--ke', 'lake_x', 'a'.repeat(21)])(
+    'prefix "%s" is rejected with the rule',
+    (prefix) => {
+      expect(() => parseConfig({ prefix })).toThrow(`Context key "prefix" must be`);
+      expect(() => parseConfig({ prefix })).toThrow(`Got "${prefix}"`);
+    },
+  );
+
+  test.each(['lk', 'lake', 'my-lake-2', 'a'.repeat(20)])('prefix "%s" is accepted', (prefix) => {
+    expect(parseConfig({ prefix }).prefix).toBe(prefix);
+  });
+
+  test('alarmEmail must look like an email address', () => {
+    expect(parseConfig({ alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
+    expect(() => parseConfig({ alarmEmail: 'ops' })).toThrow(
+      'Context key "alarmEmail" must be an email address. Got "ops".',
+    );
+  });
+
+  test('every key has a description, allowed values and a default for the README table', () => {
+    for (const [key, spec] of Object.entries(CONTEXT_KEYS)) {
+      expect([key, spec.description.length > 0, spec.allowed.length > 0, spec.default.length > 0]).toEqual([
+        key, true, true, true,
+      ]);
+    }
+  });
+});

@@ -1,0 +1,49 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, AppProps, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+
+export const ROOT = path.resolve(__dirname, '..');
+
+/** The feature flags and settings from cdk.json, so tests see what `cdk synth` sees. */
+export function cdkJsonContext(): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context;
+}
+
+export interface TestAppOptions {
+  /** Extra context, e.g. `{ profile: 'production' }`. */
+  readonly context?: Record<string, unknown>;
+  /** Run the built-in CloudFormation validation. Only the compliance suite does. */
+  readonly validation?: boolean;
+  /** Bundle Lambda assets with esbuild. Unit tests skip it. */
+  readonly bundling?: boolean;
+}
+
+/** An App with the project's feature flags, no bundling and no built-in validation by default. */
+export function testApp(options: TestAppOptions = {}): App {
+  const context: Record<string, unknown> = { ...cdkJsonContext(), ...options.context };
+  if (!options.bundling) context['aws:cdk:bundling-stacks'] = [];
+  const props: AppProps = {
+    context,
+    builtinCloudFormationValidation: options.validation ?? false,
+  };
+  return new App(props);
+}
+
+/** A bare stack in a test app, for construct tests. */
+export function testStack(options: TestAppOptions = {}): Stack {
+  return new Stack(testApp(options), 'TestStack');
+}
+
+/**
+ * The stack's template with asset hashes and bundling-dependent values
+ * replaced, so snapshots change only when the infrastructure does.
+ */
+export function normalizedTemplate(stack: Stack): unknown {
+  const json = JSON.stringify(Template.fromStack(stack).toJSON());
+  return JSON.parse(
+    json
+      .replace(/[0-9a-f]{64}(\.zip|\.json|\.tar\.gz)?/g, 'ASSET_HASH$1')
+      .replace(/"S3Key":"[^"]*"/g, '"S3Key":"ASSET_KEY"'),
+  );
+}
