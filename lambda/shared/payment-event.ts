@@ -1,0 +1,189 @@
+/**
+ * The payment event schema, shared by the Firehose transform and the speed layer.
+ *
+ * Producers send one JSON object per record. `parsePaymentEvent` decodes,
+ * validates and normalizes it, or says why it cannot. It never throws.
+ *
+ * Normalization:
+ * - `event_time`: ISO-8601 with an offset, or epoch milliseconds → UTC ISO-8601 with
+ *   milliseconds (`2026-11-22T01:02:03.000Z`); `event_date` is its UTC date.
+ * - `amount`: a number or decimal string, > 0, ≤ 1,000,000, at most 2 decimals → a number.
+ * - `currency`, `country`, `channel`: upper-cased codes. `merchant_category`: 4 digits.
+ * - `is_fraud`: the ground-truth label when the feed carries one, else null.
+ * - Unknown fields are dropped, so the crawled schema stays stable; their names are
+ *   returned in `droppedFields` for logging.
+ */
+
+/** Dataset name: the first path segment under the raw zone. */
+export const DATASET = 'payments';
+
+/** Firehose's maximum record size, 1,000 KiB, before base64. */
+export const MAX_RECORD_BYTES = 1000 * 1024;
+
+export const CHANNELS = ['POS', 'ECOM', 'MOBILE', 'MOTO', 'ATM'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+export const MAX_AMOUNT = 1_000_000;
+
+/** A normalized event, as written to the raw zone (one JSON line each). */
+export interface PaymentEvent {
+  readonly event_id: string;
+  readonly event_time: string;
+  readonly event_date: string;
+  readonly customer_id: string;
+  readonly merchant_id: string;
+  readonly merchant_category: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly country: string;
+  readonly channel: Channel;
+  readonly is_fraud: boolean | null;
+}
+
+/** Column order of the raw table; the catalog and named queries rely on it. */
+export const PAYMENT_EVENT_FIELDS: readonly (keyof PaymentEvent)[] = [
+  'event_id',
+  'event_time',
+  'event_date',
+  'customer_id',
+  'merchant_id',
+  'merchant_category',
+  'amount',
+  'currency',
+  'country',
+  'channel',
+  'is_fraud',
+];
+
+export type ParseResult =
+  | { readonly ok: true; readonly event: PaymentEvent; readonly droppedFields: readonly string[] }
+  | { readonly ok: false; readonly reason: string };
+
+const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+const ISO_PATTERN =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/i;
+const DECIMAL_PATTERN = /^\d{1,7}(?:\.\d{1,2})?$/;
+const MIN_TIME = Date.UTC(2000, 0, 1);
+const MAX_TIME = Date.UTC(2100, 0, 1);
+const KNOWN_FIELDS = new Set<string>([...PAYMENT_EVENT_FIELDS, 'event_date']);
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes UTF-8 bytes and parses one event. */
+export function parsePaymentEvent(bytes: Uint8Array): ParseResult {
+  if (bytes.length > MAX_RECORD_BYTES) {
+    return fail(`record is ${bytes.length} bytes, over the ${MAX_RECORD_BYTES}-byte limit`);
+  }
+  let text: string;
+  try {
+    text = decoder.decode(bytes);
+  } catch {
+    return fail('record is not valid UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return fail(`record is not valid JSON: ${(err as Error).message}`);
+  }
+  return normalizePaymentEvent(value);
+}
+
+/** Validates and normalizes an already-parsed value. */
+export function normalizePaymentEvent(value: unknown): ParseResult {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail('record must be a JSON object');
+  }
+  const o = value as Record<string, unknown>;
+
+  for (const field of ['event_id', 'customer_id', 'merchant_id'] as const) {
+    const v = o[field];
+    if (typeof v !== 'string' || !ID_PATTERN.test(v)) {
+      return fail(`${field} must be 1–64 characters of letters, digits, ".", "_", ":" or "-"`);
+    }
+  }
+
+  const time = parseEventTime(o.event_time);
+  if (time === undefined) {
+    return fail('event_time must be ISO-8601 with a UTC offset, or epoch milliseconds, between 2000 and 2100');
+  }
+
+  const mcc = o.merchant_category;
+  let merchantCategory: string;
+  if (typeof mcc === 'string' && /^\d{4}$/.test(mcc)) merchantCategory = mcc;
+  else if (typeof mcc === 'number' && Number.isInteger(mcc) && mcc >= 0 && mcc <= 9999) merchantCategory = String(mcc).padStart(4, '0');
+  else return fail('merchant_category must be a 4-digit merchant category code');
+
+  const amount = parseAmount(o.amount);
+  if (amount === undefined) {
+    return fail(`amount must be a positive decimal ≤ ${MAX_AMOUNT} with at most 2 decimal places`);
+  }
+
+  const currency = o.currency;
+  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency)) return fail('currency must be a 3-letter ISO 4217 code');
+  const country = o.country;
+  if (typeof country !== 'string' || !/^[A-Za-z]{2}$/.test(country)) return fail('country must be a 2-letter ISO 3166 code');
+  const channel = typeof o.channel === 'string' ? o.channel.toUpperCase() : undefined;
+  if (!channel || !(CHANNELS as readonly string[]).includes(channel)) return fail(`channel must be one of ${CHANNELS.join(', ')}`);
+
+  const label = o.is_fraud;
+  if (label !== undefined && label !== null && typeof label !== 'boolean') return fail('is_fraud must be true, false or null');
+
+  const iso = new Date(time).toISOString();
+  return {
+    ok: true,
+    event: {
+      event_id: o.event_id as string,
+      event_time: iso,
+      event_date: iso.slice(0, 10),
+      customer_id: o.customer_id as string,
+      merchant_id: o.merchant_id as string,
+      merchant_category: merchantCategory,
+      amount,
+      currency: currency.toUpperCase(),
+      country: country.toUpperCase(),
+      channel: channel as Channel,
+      is_fraud: (label as boolean | undefined) ?? null,
+    },
+    droppedFields: Object.keys(o).filter((k) => !KNOWN_FIELDS.has(k)),
+  };
+}
+
+function fail(reason: string): ParseResult {
+  return { ok: false, reason };
+}
+
+function parseEventTime(v: unknown): number | undefined {
+  let ms: number;
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) return undefined;
+    ms = v;
+  } else if (typeof v === 'string') {
+    const m = ISO_PATTERN.exec(v);
+    if (!m) return undefined;
+    const [, y, mo, d, h, mi, s = '0'] = m;
+    // Reject calendar overflow such as 2026-02-30, which Date would roll into March.
+    const wall = new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, +s));
+    if (wall.getUTCMonth() !== +mo - 1 || wall.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) return undefined;
+    ms = Date.parse(v);
+    if (Number.isNaN(ms)) return undefined;
+  } else {
+    return undefined;
+  }
+  return ms >= MIN_TIME && ms < MAX_TIME ? ms : undefined;
+}
+
+function parseAmount(v: unknown): number | undefined {
+  let text: string;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return undefined;
+    text = String(v);
+  } else if (typeof v === 'string') {
+    text = v.trim();
+  } else {
+    return undefined;
+  }
+  if (!DECIMAL_PATTERN.test(text)) return undefined;
+  const amount = Number(text);
+  return amount > 0 && amount <= MAX_AMOUNT ? amount : undefined;
+}
