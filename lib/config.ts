@@ -42,6 +42,8 @@ export interface LakeConfig {
   /** Prefix for stack names and the few physical names that need one. */
   readonly prefix: string;
   readonly layers: LayerSwitches;
+  /** Glue database for the raw and curated tables: the prefix with `_` for `-`, plus `_lake`. */
+  readonly databaseName: string;
   /** Email address subscribed to the alarm topic, if any. */
   readonly alarmEmail?: string;
   /** Retention for every log group the app creates. */
@@ -96,7 +98,7 @@ function parseBoolean(key: string, value: unknown): boolean {
   throw new ConfigError(`Context key "${key}" must be one of: true, false. Got "${String(value)}".`);
 }
 
-function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'alarmEmail'> {
+function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail'> {
   const production = profile === 'production';
   return {
     logRetention: production ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
@@ -152,6 +154,7 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
       batch: parseBoolean('batch', context.batch),
       serving: parseBoolean('serving', context.serving),
     },
+    databaseName: `${prefix.replace(/-/g, '_')}_lake`,
     alarmEmail: alarmEmail as string | undefined,
     ...profileSettings(profile as ProfileName),
   };

@@ -23,6 +23,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     ...common('storage'),
     prefix: config.prefix,
     storage: config.storage,
+    alarmEmail: config.alarmEmail,
     terminationProtection: config.terminationProtection,
   });
 

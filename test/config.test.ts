@@ -12,6 +12,11 @@ describe('parseConfig', () => {
     expect(config.alarmEmail).toBeUndefined();
   });
 
+  test('derives the Glue database name from the prefix', () => {
+    expect(parseConfig({}).databaseName).toBe('lake_lake');
+    expect(parseConfig({ prefix: 'my-pay' }).databaseName).toBe('my_pay_lake');
+  });
+
   test('accepts every CDK-owned key from cdk.json and the CLI', () => {
     expect(() =>
       parseConfig({

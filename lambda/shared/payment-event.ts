@@ -6,7 +6,9 @@
  *
  * Normalization:
  * - `event_time`: ISO-8601 with an offset, or epoch milliseconds → UTC ISO-8601 with
- *   milliseconds (`2026-11-22T01:02:03.000Z`); `event_date` is its UTC date.
+ *   milliseconds (`2026-11-22T01:02:03.000Z`). Its UTC date (`eventDate`) is the
+ *   partition key; it is not a field of the record, because Athena rejects a column
+ *   that repeats a partition column.
  * - `amount`: a number or decimal string, > 0, ≤ 1,000,000, at most 2 decimals → a number.
  * - `currency`, `country`, `channel`: upper-cased codes. `merchant_category`: 4 digits.
  * - `is_fraud`: the ground-truth label when the feed carries one, else null.
@@ -29,7 +31,6 @@ export const MAX_AMOUNT = 1_000_000;
 export interface PaymentEvent {
   readonly event_id: string;
   readonly event_time: string;
-  readonly event_date: string;
   readonly customer_id: string;
   readonly merchant_id: string;
   readonly merchant_category: string;
@@ -40,11 +41,15 @@ export interface PaymentEvent {
   readonly is_fraud: boolean | null;
 }
 
-/** Column order of the raw table; the catalog and named queries rely on it. */
+/** The partition key: the event's own UTC date, `YYYY-MM-DD`. */
+export function eventDate(event: Pick<PaymentEvent, 'event_time'>): string {
+  return event.event_time.slice(0, 10);
+}
+
+/** The raw table's columns, in order; the catalog and named queries rely on them. */
 export const PAYMENT_EVENT_FIELDS: readonly (keyof PaymentEvent)[] = [
   'event_id',
   'event_time',
-  'event_date',
   'customer_id',
   'merchant_id',
   'merchant_category',
@@ -65,7 +70,7 @@ const ISO_PATTERN =
 const DECIMAL_PATTERN = /^\d{1,7}(?:\.\d{1,2})?$/;
 const MIN_TIME = Date.UTC(2000, 0, 1);
 const MAX_TIME = Date.UTC(2100, 0, 1);
-const KNOWN_FIELDS = new Set<string>([...PAYMENT_EVENT_FIELDS, 'event_date']);
+const KNOWN_FIELDS = new Set<string>(PAYMENT_EVENT_FIELDS);
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -135,7 +140,6 @@ export function normalizePaymentEvent(value: unknown): ParseResult {
     event: {
       event_id: o.event_id as string,
       event_time: iso,
-      event_date: iso.slice(0, 10),
       customer_id: o.customer_id as string,
       merchant_id: o.merchant_id as string,
       merchant_category: merchantCategory,

@@ -1,16 +1,23 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { StorageSettings } from '../config';
+import { AlarmTopic } from '../constructs/alarm-topic';
 import { DataLakeStorage } from '../constructs/data-lake-storage';
 
 export interface StorageStackProps extends StackProps {
   readonly prefix: string;
   readonly storage: StorageSettings;
+  /** Subscribed to the alarm topic. */
+  readonly alarmEmail?: string;
 }
 
-/** The lake's buckets and key. Every other layer takes references from here. */
+/**
+ * The lake's buckets and key, and the alarm topic. Every other layer takes
+ * references from here.
+ */
 export class StorageStack extends Stack {
   public readonly lake: DataLakeStorage;
+  public readonly alarms: AlarmTopic;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
@@ -25,11 +32,13 @@ export class StorageStack extends Stack {
       noncurrentVersionExpireAfterDays: s.noncurrentVersionExpireAfterDays,
       keyAlias: `alias/${props.prefix}-data`,
     });
+    this.alarms = new AlarmTopic(this, 'Alarms', { email: props.alarmEmail, removalPolicy: s.removalPolicy });
 
     new CfnOutput(this, 'RawBucketName', { value: this.lake.rawBucket.bucketName });
     new CfnOutput(this, 'CuratedBucketName', { value: this.lake.curatedBucket.bucketName });
     new CfnOutput(this, 'QueryResultsBucketName', { value: this.lake.queryResultsBucket.bucketName });
     new CfnOutput(this, 'AccessLogsBucketName', { value: this.lake.accessLogsBucket.bucketName });
     new CfnOutput(this, 'LakeKeyArn', { value: this.lake.key.keyArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
   }
 }
