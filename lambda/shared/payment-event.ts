@@ -46,7 +46,7 @@ export function eventDate(event: Pick<PaymentEvent, 'event_time'>): string {
   return event.event_time.slice(0, 10);
 }
 
-/** The raw table's columns, in order; the catalog and named queries rely on them. */
+/** The event's columns, in order; the catalog and named queries rely on them. */
 export const PAYMENT_EVENT_FIELDS: readonly (keyof PaymentEvent)[] = [
   'event_id',
   'event_time',
@@ -59,6 +59,18 @@ export const PAYMENT_EVENT_FIELDS: readonly (keyof PaymentEvent)[] = [
   'channel',
   'is_fraud',
 ];
+
+/**
+ * A raw-zone record: the normalized event plus `ingested_at`, the UTC ISO-8601 time
+ * the stream received it (Kinesis approximate arrival time). Late-arriving events are
+ * those whose `event_time` date is before their `ingested_at` date.
+ */
+export interface RawRecord extends PaymentEvent {
+  readonly ingested_at: string;
+}
+
+/** The raw table's columns, in order (the `event_date` partition comes after them). */
+export const RAW_RECORD_FIELDS: readonly (keyof RawRecord)[] = [...PAYMENT_EVENT_FIELDS, 'ingested_at'];
 
 export type ParseResult =
   | { readonly ok: true; readonly event: PaymentEvent; readonly droppedFields: readonly string[] }
