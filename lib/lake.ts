@@ -6,10 +6,13 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { acknowledgeFindings } from './compliance';
 import { LakeConfig } from './config';
+import { ServingStack } from './stacks/serving-stack';
 import { StorageStack } from './stacks/storage-stack';
 
 export interface LakeStacks {
   readonly storage: StorageStack;
+  /** With `layers.serving`. */
+  readonly serving?: ServingStack;
 }
 
 export function buildLake(app: App, config: LakeConfig): LakeStacks {

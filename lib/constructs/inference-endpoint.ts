@@ -377,8 +377,19 @@ export class InferenceEndpoint extends Construct {
         captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
         captureContentTypeHeader: { jsonContentTypes: ['application/json', 'application/jsonlines'] },
       };
-      capture.bucket.grantPut(this.role, `${capturePrefix}/*`);
-      captureKey?.grantEncrypt(this.role);
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'WriteDataCapture',
+        actions: ['s3:PutObject'],
+        resources: [capture.bucket.arnForObjects(`${capturePrefix}/*`)],
+      }));
+      if (captureKey) {
+        // SSE-KMS uploads need a data key; multipart uploads also decrypt it.
+        this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+          sid: 'EncryptDataCapture',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [captureKey.keyArn],
+        }));
+      }
     }
 
     this.endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {

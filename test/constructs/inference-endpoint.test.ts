@@ -210,10 +210,13 @@ describe('InferenceEndpoint instance mode', () => {
       },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-        Action: Match.arrayWith(['s3:PutObject']),
-        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Capture'), 'Arn'] }, '/capture/scores/*']] },
-      })]) },
+      PolicyDocument: { Statement: Match.arrayWith([
+        {
+          Sid: 'WriteDataCapture', Effect: 'Allow', Action: 's3:PutObject',
+          Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [Match.stringLikeRegexp('Capture'), 'Arn'] }, '/capture/scores/*']] },
+        },
+        { Sid: 'EncryptDataCapture', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('CaptureKey'), 'Arn'] } },
+      ]) },
     });
   });
 
