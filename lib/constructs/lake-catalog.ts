@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -63,11 +64,16 @@ export interface LakeCatalogProps {
    */
   readonly encryptDataCatalog?: boolean;
   /**
-   * What happens to the database (and its table definitions) when the stack is deleted.
-   * The data in S3 is not affected either way.
+   * What happens to the database (and its table definitions), the security configuration and
+   * the crawler log groups when the stack is deleted. The data in S3 is not affected either way.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Retention of the crawlers' log groups.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
   /**
    * Topic notified when a crawl fails (EventBridge "Glue Crawler State Change", state Failed).
    * The topic must let `events.amazonaws.com` publish (and use its key).
@@ -80,6 +86,11 @@ export interface LakeCatalogProps {
 export interface CatalogZone {
   readonly crawler: glue.CfnCrawler;
   readonly role: iam.Role;
+  /**
+   * The crawler's log group, created here with retention and the key so that it is deleted
+   * with the stack; Glue would otherwise create it on the first crawl and keep it forever.
+   */
+  readonly logGroup: logs.LogGroup;
   /** Table-name prefix, e.g. `raw_`. */
   readonly tablePrefix: string;
   /** The S3 include paths, one per dataset. */
@@ -131,6 +142,8 @@ export class LakeCatalog extends Construct {
     const rawDatasets = props.rawDatasets ?? ['payments'];
     const curatedDatasets = props.curatedDatasets ?? ['payments', 'merchant_daily'];
     const encryptDataCatalog = props.encryptDataCatalog ?? false;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
     if (!DATABASE_NAME.test(props.databaseName)) {
       throw new Error(
@@ -166,13 +179,14 @@ export class LakeCatalog extends Construct {
       databaseName: props.databaseName,
       description: 'Data lake: raw_* tables from the raw zone, curated_* tables from the curated zone',
       catalog: this.catalog,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      removalPolicy,
     });
 
     this.securityConfiguration = new glue.SecurityConfiguration(this, 'SecurityConfiguration', {
       cloudWatchEncryption: glue.CloudWatchEncryption.kms(props.key),
       s3Encryption: glue.S3Encryption.kms(props.key),
       jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(props.key),
+      removalPolicy,
     });
     this.allowLogsToUseKey(props.key);
 
@@ -183,6 +197,8 @@ export class LakeCatalog extends Construct {
       tablePrefix: 'raw_',
       exclusions: [],
       schedule: props.rawCrawlerSchedule,
+      removalPolicy,
+      logRetention,
       description: 'Raw zone: newline-delimited JSON from Firehose, partitioned by event_date',
     });
     this.curated = this.addZone('Curated', {
@@ -192,6 +208,8 @@ export class LakeCatalog extends Construct {
       tablePrefix: 'curated_',
       exclusions: CURATED_EXCLUSIONS,
       schedule: props.curatedCrawlerSchedule,
+      removalPolicy,
+      logRetention,
       description: 'Curated zone: Parquet batch views from Spark, partitioned by event_date',
     });
 
@@ -275,6 +293,8 @@ export class LakeCatalog extends Construct {
       tablePrefix: string;
       exclusions: string[];
       schedule?: string;
+      removalPolicy: RemovalPolicy;
+      logRetention: logs.RetentionDays;
       description: string;
     },
   ): CatalogZone {
@@ -336,6 +356,12 @@ export class LakeCatalog extends Construct {
     );
     // With a security configuration, Glue logs to /aws-glue/crawlers-role/<role>-<configuration>.
     const logGroupName = `/aws-glue/crawlers-role/${role.roleName}-${this.securityConfiguration.securityConfigurationName}`;
+    const logGroup = new logs.LogGroup(this, `${id}CrawlerLogs`, {
+      logGroupName,
+      encryptionKey: this.key,
+      retention: zone.logRetention,
+      removalPolicy: zone.removalPolicy,
+    });
     const logGroupArn = stack.formatArn({
       service: 'logs',
       resource: 'log-group',
@@ -370,10 +396,10 @@ export class LakeCatalog extends Construct {
         CrawlerOutput: { Partitions: { AddOrUpdateBehavior: 'InheritFromTable' } },
       }),
     });
-    // The role's policy must exist before a scheduled crawl can start.
-    crawler.node.addDependency(role);
+    // The role's policy and the log group must exist before a scheduled crawl can start.
+    crawler.node.addDependency(role, logGroup);
 
     const tableNames = zone.datasets.map((d) => `${zone.tablePrefix}${d}`);
-    return { crawler, role, tablePrefix: zone.tablePrefix, paths, keyPrefixes, tableNames };
+    return { crawler, role, logGroup, tablePrefix: zone.tablePrefix, paths, keyPrefixes, tableNames };
   }
 }

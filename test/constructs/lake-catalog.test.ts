@@ -138,6 +138,11 @@ describe('LakeCatalog', () => {
       Annotations.fromStack(stack).hasWarning('/TestStack/Catalog', Match.stringLikeRegexp('allow logs.<region>.amazonaws.com'));
     });
 
+    test('follows the removal policy', () => {
+      build().template.hasResource('AWS::Glue::SecurityConfiguration', { DeletionPolicy: 'Retain' });
+      build({ removalPolicy: RemovalPolicy.DESTROY }).template.hasResource('AWS::Glue::SecurityConfiguration', { DeletionPolicy: 'Delete' });
+    });
+
     test('is attached to both crawlers', () => {
       const { template } = build();
       for (const id of ['CatalogRawCrawler', 'CatalogCuratedCrawler']) {
@@ -276,6 +281,32 @@ describe('LakeCatalog', () => {
       const [streams, group] = s.Resource.map((r: unknown) => JSON.stringify(r)).sort();
       expect(group).toMatch(/:log-group:\/aws-glue\/crawlers-role\/",\{"Ref":"CatalogCuratedCrawlerRole[0-9A-F]+"\},"-",\{"Ref":"CatalogSecurityConfiguration[0-9A-F]+"\}\]\]\}$/);
       expect(streams).toBe(group.replace(/\}\]\]\}$/, '},":*"]]}'));
+    });
+  });
+
+  describe('crawler log groups', () => {
+    test('are created up front under the name Glue uses, encrypted with the key, with a month of retention', () => {
+      const { template } = build();
+      template.resourceCountIs('AWS::Logs::LogGroup', 2);
+      template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: {
+          'Fn::Join': ['', ['/aws-glue/crawlers-role/', refMatch('CatalogRawCrawlerRole'), '-', refMatch('CatalogSecurityConfiguration')]],
+        },
+        KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
+        RetentionInDays: 30,
+      });
+    });
+
+    test('follow the removal policy and retention props, so a sandbox destroy leaves none behind', () => {
+      const { template } = build({ removalPolicy: RemovalPolicy.DESTROY, logRetention: 7 });
+      template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete', Properties: Match.objectLike({ RetentionInDays: 7 }) });
+    });
+
+    test('exist before the crawlers', () => {
+      const { template } = build();
+      const crawlers = template.findResources('AWS::Glue::Crawler');
+      const raw = Object.entries(crawlers).find(([id]) => id.startsWith('CatalogRawCrawler'))?.[1] as any;
+      expect(raw.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^CatalogRawCrawlerLogs/)]));
     });
   });
 
