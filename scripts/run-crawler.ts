@@ -7,6 +7,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { parseArgs } from 'node:util';
+import { positiveSeconds } from './lib/cli-args';
 import { formatCrawlOutcome, runCrawler } from './lib/crawler';
 import { stackName, stackOutputs } from './lib/stack-outputs';
 
@@ -57,16 +58,10 @@ export function parseCrawlArgs(argv: string[]): CrawlArgs {
     zone: values.zone as CrawlArgs['zone'],
     crawler: values.crawler,
     prefix: values.prefix,
-    timeoutSeconds: positiveNumber('--timeout', values.timeout),
-    pollSeconds: positiveNumber('--poll', values.poll),
+    timeoutSeconds: positiveSeconds('--timeout', values.timeout),
+    pollSeconds: positiveSeconds('--poll', values.poll),
     help: false,
   };
-}
-
-export function positiveNumber(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number of seconds, got "${value}".`);
-  return n;
 }
 
 export interface CrawlDeps {

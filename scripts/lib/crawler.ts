@@ -11,6 +11,7 @@ import {
   StartCrawlerCommand,
   Table,
 } from '@aws-sdk/client-glue';
+import { sleep as defaultSleep } from './cli-args';
 
 export interface RunCrawlerOptions {
   readonly glue: GlueClient;
@@ -47,10 +48,8 @@ export interface CrawlOutcome {
   readonly tables: CrawlTable[];
 }
 
-const sleeper = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export async function runCrawler(o: RunCrawlerOptions): Promise<CrawlOutcome> {
-  const sleep = o.sleep ?? sleeper;
+  const sleep = o.sleep ?? defaultSleep;
   const now = o.now ?? Date.now;
   const log = o.log ?? (() => undefined);
   const begin = now();
