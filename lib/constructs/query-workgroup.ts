@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -57,6 +57,12 @@ export interface QueryWorkgroupProps {
    */
   readonly recursiveDeleteOption?: boolean;
   /**
+   * What happens to the workgroup (and its query history) when the stack is deleted. Named
+   * queries are always deleted with the stack: they are defined here.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
    * Glue database the named queries run against. Required when `namedQueries` is not empty.
    * @default - none
    */
@@ -107,6 +113,7 @@ export class QueryWorkgroup extends Construct {
     const alarmBytes = props.dataScannedAlarmBytes ?? 10_000_000_000;
     const alarmPeriod = props.dataScannedAlarmPeriod ?? Duration.hours(1);
     const namedQueries = props.namedQueries ?? [];
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     if (!WORKGROUP_NAME.test(props.workGroupName)) {
       throw new Error(`QueryWorkgroup: workGroupName must be 1–128 letters, digits, ".", "_" or "-", got "${props.workGroupName}"`);
@@ -164,6 +171,7 @@ export class QueryWorkgroup extends Construct {
         },
       },
     });
+    this.workGroup.applyRemovalPolicy(removalPolicy);
     this.workGroupName = this.workGroup.ref;
     this.workGroupArn = Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: this.workGroupName });
 
@@ -181,6 +189,8 @@ export class QueryWorkgroup extends Construct {
       database === undefined
         ? []
         : namedQueries.map(
+            // Always deleted: a changed query replaces its resource, and a retained old copy
+            // would leave two saved queries with the same name.
             (q, i) =>
               new athena.CfnNamedQuery(this, `NamedQuery${i}`, {
                 name: q.name,

@@ -14,7 +14,7 @@ export interface CatalogStackProps extends StackProps {
   readonly lake: DataLakeStorage;
   readonly alarmTopic: sns.ITopic;
   readonly catalog: CatalogSettings;
-  /** Applies to the Glue database, security configuration and crawler log groups. */
+  /** Applies to the Glue database, security configuration, crawler log groups and the workgroup. */
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: logs.RetentionDays;
 }
@@ -50,6 +50,7 @@ export class CatalogStack extends Stack {
       dataScannedAlarmPeriod: c.dataScannedAlarmPeriod,
       alarmTopic: props.alarmTopic,
       recursiveDeleteOption: c.recursiveDeleteOption,
+      removalPolicy: props.removalPolicy,
       databaseName: this.catalog.database.databaseName,
       namedQueries: NAMED_QUERIES,
     });

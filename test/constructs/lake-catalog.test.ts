@@ -128,6 +128,8 @@ describe('LakeCatalog', () => {
     });
 
     test('warns that an imported key needs the logs statement added by hand', () => {
+      // Synthesis prints the warning too; keep the test output quiet.
+      const quiet = jest.spyOn(console, 'error').mockImplementation(() => undefined);
       const stack = testStack();
       new LakeCatalog(stack, 'Catalog', {
         databaseName: 'lake_lake',
@@ -136,6 +138,7 @@ describe('LakeCatalog', () => {
         curatedBucket: new s3.Bucket(stack, 'Curated'),
       });
       Annotations.fromStack(stack).hasWarning('/TestStack/Catalog', Match.stringLikeRegexp('allow logs.<region>.amazonaws.com'));
+      quiet.mockRestore();
     });
 
     test('follows the removal policy', () => {

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -86,6 +86,17 @@ describe('QueryWorkgroup', () => {
     test('keeps saved queries and history on stack deletion by default', () => {
       const { template } = build();
       template.hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'lake-lake', RecursiveDeleteOption: false });
+    });
+
+    test('retains the workgroup by default, but never keeps a replaced named query', () => {
+      const { template } = build({ databaseName: 'db', namedQueries: QUERIES });
+      template.hasResource('AWS::Athena::WorkGroup', { DeletionPolicy: 'Retain' });
+      template.allResources('AWS::Athena::NamedQuery', { DeletionPolicy: Match.absent(), UpdateReplacePolicy: Match.absent() });
+    });
+
+    test('follows the removal policy', () => {
+      const { template } = build({ removalPolicy: RemovalPolicy.DESTROY });
+      template.hasResource('AWS::Athena::WorkGroup', { DeletionPolicy: 'Delete' });
     });
 
     test('deletes recursively when asked, so a sandbox destroys cleanly', () => {
