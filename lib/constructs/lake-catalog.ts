@@ -305,12 +305,15 @@ export class LakeCatalog extends Construct {
     });
 
     const keyPrefixes = zone.datasets.map((d) => `${zone.prefix}${d}/`);
+    // Listing is limited to the datasets' prefixes. IfExists: requests without a prefix
+    // (HeadBucket, which Glue may use to check that a target exists when the crawler is
+    // created) must still pass; object reads stay limited by ReadDatasets.
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ListDatasets',
         actions: ['s3:ListBucket'],
         resources: [zone.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': keyPrefixes.flatMap((p) => [p, `${p}*`]) } },
+        conditions: { StringLikeIfExists: { 's3:prefix': keyPrefixes.flatMap((p) => [p, `${p}*`]) } },
       }),
     );
     role.addToPrincipalPolicy(

@@ -241,13 +241,13 @@ describe('LakeCatalog', () => {
       );
     });
 
-    test('list the bucket only under their own datasets', () => {
+    test('list the bucket only under their own datasets, when a request names a prefix', () => {
       const { template } = build();
       expect(statement(template, 'CatalogCuratedCrawlerRole', 'ListDatasets')).toEqual(
         expect.objectContaining({
           Action: 's3:ListBucket',
           Condition: {
-            StringLike: { 's3:prefix': ['curated/payments/', 'curated/payments/*', 'curated/merchant_daily/', 'curated/merchant_daily/*'] },
+            StringLikeIfExists: { 's3:prefix': ['curated/payments/', 'curated/payments/*', 'curated/merchant_daily/', 'curated/merchant_daily/*'] },
           },
         }),
       );
