@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { type PollOptions, runQuery } from './lib/athena';
+import { runQuery } from './lib/athena-query';
 import { runScript } from './lib/serving-endpoint';
 import { stackName, stackOutputs } from './lib/stack-outputs';
 
@@ -71,7 +71,7 @@ export async function lookup(
   prefix: string,
   customerId: string,
   days: number,
-  poll: PollOptions,
+  poll: { readonly pollMs: number; readonly timeoutMs: number; readonly sleep?: (ms: number) => Promise<void> },
 ): Promise<Lookup> {
   if (!CUSTOMER_PATTERN.test(customerId)) {
     throw new Error(`lookup: --customer must be 1–64 letters, digits, ".", "_", ":" or "-", got "${customerId}"`);
@@ -82,9 +82,13 @@ export async function lookup(
   for (const [stack, outputs, key] of [['serving', serving, 'ViewTableName'], ['catalog', catalog, 'WorkgroupName'], ['catalog', catalog, 'DatabaseName']] as const) {
     if (!outputs[key]) throw new Error(`Stack ${stackName(prefix, stack)} has no output ${key}`);
   }
-  const query = (sql: string) => runQuery(clients.athena, {
-    sql, workgroup: catalog.WorkgroupName, database: catalog.DatabaseName, parameters: [customerId, String(days)],
-  }, poll);
+  const query = async (sql: string) => {
+    const outcome = await runQuery({
+      athena: clients.athena, workGroup: catalog.WorkgroupName, database: catalog.DatabaseName,
+      sql, parameters: [customerId, String(days)], maxRows: 100, ...poll,
+    });
+    return outcome.rows.map((row) => Object.fromEntries(outcome.columns.map((c, i) => [c, row[i] ?? ''])));
+  };
   const [realtime, history, merchants] = await Promise.all([
     realtimeRisk(clients.dynamodb, serving.ViewTableName, customerId),
     query(HISTORY_SQL),
@@ -134,7 +138,7 @@ async function main(): Promise<void> {
   const result = await lookup(
     { cfn: new CloudFormationClient({}), dynamodb: new DynamoDBClient({}), athena: new AthenaClient({}) },
     values.prefix, values.customer, Number(values.days),
-    { intervalMs: 1000, timeoutMs: 120_000, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+    { pollMs: 1000, timeoutMs: 120_000 },
   );
   console.log(formatLookup(values.customer, result));
 }

@@ -11,7 +11,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { mockClient } from 'aws-sdk-client-mock';
 import { waitForInService } from '../../scripts/endpoint-status';
 import { formatPredictions, parseEventsFile, scoreEvents } from '../../scripts/invoke-endpoint';
-import { runQuery, sqlString } from '../../scripts/lib/athena';
+import { sqlString } from '../../scripts/lib/athena-query';
 import { formatLookup, HISTORY_SQL, lookup, MERCHANTS_SQL } from '../../scripts/lookup';
 import { endpointResponse, events } from '../lambda/speed-layer/fixtures';
 
@@ -70,24 +70,9 @@ describe('endpoint-status', () => {
   });
 });
 
-describe('athena helper', () => {
-  test('passes values as execution parameters and maps rows by header', async () => {
-    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
-    athena.on(GetQueryExecutionCommand).resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' } } }).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [{ Data: [{ VarCharValue: 'a' }] }, { Data: [{ VarCharValue: '1' }] }] } });
-    const rows = await runQuery(new AthenaClient({}), { sql: 'SELECT ?', workgroup: 'wg', database: 'db', parameters: ["o'brien"] }, { intervalMs: 1, timeoutMs: 10, ...noWait });
-    expect(rows).toEqual([{ a: '1' }]);
-    expect(athena.commandCalls(StartQueryExecutionCommand)[0].args[0].input).toEqual({
-      QueryString: 'SELECT ?', WorkGroup: 'wg', QueryExecutionContext: { Database: 'db' }, ExecutionParameters: ["'o''brien'"],
-    });
-    expect(sqlString("x'y")).toBe("'x''y'");
-  });
-
-  test('a failed query names its reason', async () => {
-    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q2' });
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND' } } });
-    await expect(runQuery(new AthenaClient({}), { sql: 'x', workgroup: 'wg', database: 'db' }, { intervalMs: 1, timeoutMs: 10, ...noWait }))
-      .rejects.toThrow('Athena query q2 FAILED: TABLE_NOT_FOUND');
+describe('athena execution parameters', () => {
+  test('quote string values as SQL literals', () => {
+    expect(sqlString("o'brien")).toBe("'o''brien'");
   });
 });
 
@@ -109,16 +94,17 @@ describe('lookup', () => {
     dynamodb.on(QueryCommand).resolves({ Items: [item('latest', 'e2', '2026-01-02T00:00:00.000Z'), item('event#e2', 'e2', '2026-01-02T00:00:00.000Z'), item('event#e1', 'e1', '2026-01-01T00:00:00.000Z')] });
     athena.on(StartQueryExecutionCommand).callsFake((input) => ({ QueryExecutionId: input.QueryString === HISTORY_SQL ? 'h' : 'm' }));
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    athena.on(GetQueryResultsCommand, { QueryExecutionId: 'h' }).resolves({ ResultSet: { Rows: [
+    const columns = (names: string[]) => ({ ColumnInfo: names.map((n) => ({ Name: n, Label: n, Type: 'varchar' })) });
+    athena.on(GetQueryResultsCommand, { QueryExecutionId: 'h' }).resolves({ ResultSet: { ResultSetMetadata: columns(['day', 'events', 'total_amount', 'fraud_events']), Rows: [
       { Data: ['day', 'events', 'total_amount', 'fraud_events'].map((v) => ({ VarCharValue: v })) },
       { Data: ['2026-01-01', '3', '40.00', '0'].map((v) => ({ VarCharValue: v })) },
     ] } });
-    athena.on(GetQueryResultsCommand, { QueryExecutionId: 'm' }).resolves({ ResultSet: { Rows: [
+    athena.on(GetQueryResultsCommand, { QueryExecutionId: 'm' }).resolves({ ResultSet: { ResultSetMetadata: columns(['merchant_id', 'merchant_category', 'events', 'fraud_rate']), Rows: [
       { Data: ['merchant_id', 'merchant_category', 'events', 'fraud_rate'].map((v) => ({ VarCharValue: v })) },
       { Data: ['merch-0001', '7995', '120', '0.0500'].map((v) => ({ VarCharValue: v })) },
     ] } });
 
-    const result = await lookup(clients(), 'lake', 'cust-1', 30, { intervalMs: 1, timeoutMs: 10, ...noWait });
+    const result = await lookup(clients(), 'lake', 'cust-1', 30, { pollMs: 1, timeoutMs: 10, ...noWait });
     expect(result.realtime.latest).toEqual({ event_id: 'e2', event_time: '2026-01-02T00:00:00.000Z', score: 0.91, risk: 'high', model_version: '1.0.0' });
     expect(result.realtime.recent.map((r) => r.event_id)).toEqual(['e2', 'e1']);
     expect(result.history).toEqual([{ day: '2026-01-01', events: '3', total_amount: '40.00', fraud_events: '0' }]);
@@ -132,7 +118,7 @@ describe('lookup', () => {
   });
 
   test('rejects a customer id outside the schema before calling AWS', async () => {
-    await expect(lookup(clients(), 'lake', "x' OR 1=1", 30, { intervalMs: 1, timeoutMs: 10, ...noWait }))
+    await expect(lookup(clients(), 'lake', "x' OR 1=1", 30, { pollMs: 1, timeoutMs: 10, ...noWait }))
       .rejects.toThrow(`lookup: --customer must be 1–64 letters, digits, ".", "_", ":" or "-", got "x' OR 1=1"`);
     expect(cfn.calls()).toHaveLength(0);
   });
