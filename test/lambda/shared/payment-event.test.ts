@@ -6,19 +6,9 @@ import {
   PAYMENT_EVENT_FIELDS,
   RAW_RECORD_FIELDS,
 } from '../../../lambda/shared/payment-event';
+import { normalizedEvent } from '../transform/fixtures';
 
-const valid = {
-  event_id: 'evt-1',
-  event_time: '2026-11-22T01:02:03Z',
-  customer_id: 'cust-00001',
-  merchant_id: 'merch-0001',
-  merchant_category: '5411',
-  amount: 12.5,
-  currency: 'USD',
-  country: 'US',
-  channel: 'POS',
-  is_fraud: false,
-};
+const valid = normalizedEvent;
 
 const bytes = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 
