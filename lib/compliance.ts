@@ -10,8 +10,51 @@
  * The storage stack needs none: the access-logs bucket is recognised by
  * cdk-nag as a log target, and every other finding is fixed in the construct.
  */
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { LakeStacks } from './lake';
 
 export function acknowledgeFindings(stacks: LakeStacks): void {
-  void stacks;
+  acknowledgeIngestion(stacks);
+}
+
+function acknowledgeIngestion({ ingestion }: LakeStacks): void {
+  if (!ingestion) return;
+  const { delivery, stream } = ingestion;
+  Validations.of(delivery.deliveryStream).acknowledge({
+    id: 'AwsSolutions-KDF1',
+    reason: 'Firehose rejects server-side encryption on a delivery stream whose source is a Kinesis stream; the source stream is KMS-encrypted and the S3 output uses the lake key.',
+  });
+  Validations.of(stream.stream).acknowledge({
+    id: 'AwsSolutions-KDS3',
+    reason: 'The stream uses a customer-managed key with rotation instead of aws/kinesis, as the lake requires for key policy control and audit.',
+  });
+  const policy = delivery.node.findChild('Policy') as iam.Policy;
+  for (const prefix of ['raw/payments/', 'errors/', 'backup/']) {
+    acknowledgeObjectPrefix(policy, prefix,
+      `Firehose names the objects under ${prefix} itself (partition, date, random suffix), so its write access must cover every key under that prefix and no other.`);
+  }
+}
+
+/**
+ * Acknowledges `AwsSolutions-IAM5[Resource::<bucket ARN>/<prefix>*]` on a policy.
+ * A bucket from another stack is a cross-stack reference, which becomes its final
+ * `Fn::GetStackOutput` only during synthesis, so the exact finding id is derived from
+ * the resolved policy then (validation runs after references are resolved and before
+ * cdk-nag). Nothing is acknowledged if the policy has no such resource.
+ */
+function acknowledgeObjectPrefix(policy: iam.Policy, prefix: string, reason: string): void {
+  policy.node.addValidation({
+    validate: () => {
+      const document = Stack.of(policy).resolve((policy.node.defaultChild as iam.CfnPolicy).policyDocument);
+      for (const statement of document.Statement ?? []) {
+        for (const resource of [statement.Resource].flat()) {
+          const flat = flattenCfnReference(resource);
+          if (flat.endsWith(`/${prefix}*`)) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
+        }
+      }
+      return [];
+    },
+  });
 }

@@ -6,10 +6,12 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { acknowledgeFindings } from './compliance';
 import { LakeConfig } from './config';
+import { IngestionStack } from './stacks/ingestion-stack';
 import { StorageStack } from './stacks/storage-stack';
 
 export interface LakeStacks {
   readonly storage: StorageStack;
+  readonly ingestion?: IngestionStack;
 }
 
 export function buildLake(app: App, config: LakeConfig): LakeStacks {
@@ -27,7 +29,18 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     terminationProtection: config.terminationProtection,
   });
 
-  const stacks: LakeStacks = { storage };
+  const ingestion = config.layers.ingestion
+    ? new IngestionStack(app, 'Ingestion', {
+      ...common('ingestion'),
+      ingestion: config.ingestion,
+      logRetention: config.logRetention,
+      rawBucket: storage.lake.rawBucket,
+      lakeKey: storage.lake.key,
+      alarmTopic: storage.alarms.topic,
+    })
+    : undefined;
+
+  const stacks: LakeStacks = { storage, ingestion };
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);
