@@ -23,10 +23,11 @@
 import type {
   FirehoseTransformationEvent,
   FirehoseTransformationEventRecord,
+  FirehoseTransformationMetadata,
   FirehoseTransformationResult,
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
-import { eventDate, parsePaymentEvent, RawRecord } from '../shared/payment-event';
+import { eventDate, isoFromMillis, parsePaymentEvent, PaymentEvent } from '../shared/payment-event';
 
 /** Lambda's synchronous response limit (6 MB), less room for the outer envelope. */
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 1024;
@@ -34,7 +35,6 @@ export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 1024;
 /** Bytes a result adds around its data and recordId: keys, quotes, result and metadata. */
 const RESULT_OVERHEAD_BYTES = 128;
 
-const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
 
 export interface TransformFailure {
   readonly recordId: string;
@@ -60,11 +60,37 @@ export interface TransformOptions {
 
 type Decoded = { ok: true; line: string; eventDate: string; dropped: readonly string[] } | { ok: false; reason: string };
 
+/**
+ * One raw-zone line, fields in RAW_RECORD_FIELDS order. Built by hand rather than
+ * with JSON.stringify because every value is already validated to need no escaping
+ * (ids, codes and timestamps are ASCII letters, digits and `._:-`); a test checks it
+ * equals JSON.stringify for generated events.
+ */
+export function rawRecordLine(e: PaymentEvent, ingestedAt: string): string {
+  return `{"event_id":"${e.event_id}","event_time":"${e.event_time}","customer_id":"${e.customer_id}",` +
+    `"merchant_id":"${e.merchant_id}","merchant_category":"${e.merchant_category}","amount":${e.amount},` +
+    `"currency":"${e.currency}","country":"${e.country}","channel":"${e.channel}","is_fraud":${e.is_fraud},` +
+    `"ingested_at":"${ingestedAt}"}\n`;
+}
+
+/**
+ * Decodes strict base64. Node's decoder skips characters outside the alphabet and
+ * accepts the URL-safe one, so check the alphabet's extras and the decoded length.
+ */
+function decodeBase64(data: string): Buffer | undefined {
+  if (data.length % 4 !== 0 || data.indexOf('-') >= 0 || data.indexOf('_') >= 0) return undefined;
+  const padding = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
+  const bytes = Buffer.from(data, 'base64');
+  return bytes.length === (data.length / 4) * 3 - padding ? bytes : undefined;
+}
+
 /** Transforms one Firehose batch. Never throws. */
 export function transformRecords(event: FirehoseTransformationEvent, options: TransformOptions = {}): TransformOutcome {
   const limit = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   const records: readonly FirehoseTransformationEventRecord[] = Array.isArray(event?.records) ? event.records : [];
   const failures: TransformFailure[] = [];
+  // One metadata object per date, shared by its records: a batch spans few dates.
+  const metadataByDate = new Map<string, FirehoseTransformationMetadata>();
   const droppedFields = new Map<string, number>();
   const out: FirehoseTransformationResultRecord[] = new Array(records.length);
   let ok = 0;
@@ -84,7 +110,9 @@ export function transformRecords(event: FirehoseTransformationEvent, options: Tr
       const okSize = resultSize(record, data);
       if (total - failedSize(record) + okSize <= limit) {
         total += okSize - failedSize(record);
-        out[i] = { recordId: record.recordId, result: 'Ok', data, metadata: { partitionKeys: { event_date: decoded.eventDate } } };
+        let metadata = metadataByDate.get(decoded.eventDate);
+        if (!metadata) metadataByDate.set(decoded.eventDate, metadata = { partitionKeys: { event_date: decoded.eventDate } });
+        out[i] = { recordId: record.recordId, result: 'Ok', data, metadata };
         ok++;
         for (const f of decoded.dropped) droppedFields.set(f, (droppedFields.get(f) ?? 0) + 1);
         continue;
@@ -102,19 +130,16 @@ export function transformRecords(event: FirehoseTransformationEvent, options: Tr
 
 function decodeRecord(record: FirehoseTransformationEventRecord): Decoded {
   try {
-    const data = record.data;
-    if (typeof data !== 'string' || data.length % 4 !== 0 || !BASE64_PATTERN.test(data)) {
-      return { ok: false, reason: 'data is not base64' };
-    }
+    const bytes = typeof record.data === 'string' ? decodeBase64(record.data) : undefined;
+    if (!bytes) return { ok: false, reason: 'data is not base64' };
     const arrival = record.kinesisRecordMetadata?.approximateArrivalTimestamp ?? record.approximateArrivalTimestamp;
     if (typeof arrival !== 'number' || !Number.isFinite(arrival)) {
       return { ok: false, reason: 'record has no approximate arrival timestamp' };
     }
-    const parsed = parsePaymentEvent(Buffer.from(data, 'base64'));
+    const parsed = parsePaymentEvent(bytes);
     if (!parsed.ok) return parsed;
-    // The event's fields are already in PAYMENT_EVENT_FIELDS order; ingested_at comes last (RAW_RECORD_FIELDS).
-    const raw: RawRecord = { ...parsed.event, ingested_at: new Date(arrival).toISOString() };
-    return { ok: true, line: JSON.stringify(raw) + '\n', eventDate: eventDate(parsed.event), dropped: parsed.droppedFields };
+    const line = rawRecordLine(parsed.event, isoFromMillis(arrival));
+    return { ok: true, line, eventDate: eventDate(parsed.event), dropped: parsed.droppedFields };
   } catch (err) {
     // Defensive: nothing above should throw, but a bad record must never fail the batch.
     return { ok: false, reason: `unexpected error: ${(err as Error)?.message}` };

@@ -1,11 +1,13 @@
 import {
   eventDate,
+  isoFromMillis,
   MAX_RECORD_BYTES,
   normalizePaymentEvent,
   parsePaymentEvent,
   PAYMENT_EVENT_FIELDS,
   RAW_RECORD_FIELDS,
 } from '../../../lambda/shared/payment-event';
+import fc from 'fast-check';
 import { normalizedEvent } from '../transform/fixtures';
 
 const valid = normalizedEvent;
@@ -170,5 +172,38 @@ describe('parsePaymentEvent', () => {
 
   test('the raw record adds ingested_at after the event fields', () => {
     expect(RAW_RECORD_FIELDS).toEqual([...PAYMENT_EVENT_FIELDS, 'ingested_at']);
+  });
+});
+
+describe('fast paths agree with the plain definitions', () => {
+  test('isoFromMillis equals Date#toISOString', () => {
+    fc.assert(fc.property(fc.integer({ min: Date.UTC(1999, 11, 30), max: Date.UTC(2100, 0, 2) }), (ms) => isoFromMillis(ms) === new Date(ms).toISOString()), { numRuns: 5000 });
+    for (const ms of [Date.UTC(2000, 0, 1), Date.UTC(2100, 0, 1) - 1, Date.UTC(2024, 1, 29, 23, 59, 59, 999), 0]) {
+      expect(isoFromMillis(ms)).toBe(new Date(ms).toISOString());
+    }
+  });
+
+  test('a numeric amount is accepted exactly when its shortest form has at most 2 decimals', () => {
+    fc.assert(fc.property(fc.oneof(fc.double({ min: 0, max: 1_000_001, noNaN: true }), fc.integer({ min: 0, max: 100_000_100 }).map((c) => c / 100)), (amount) => {
+      const accepted = normalizePaymentEvent({ ...valid, amount }).ok;
+      return accepted === (/^\d{1,7}(?:\.\d{1,2})?$/.test(String(amount)) && amount > 0 && amount <= 1_000_000);
+    }), { numRuns: 5000 });
+  });
+
+  test('event_time with any offset normalizes as Date.parse reads it', () => {
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+    fc.assert(fc.property(
+      fc.integer({ min: Date.UTC(2000, 0, 2), max: Date.UTC(2099, 11, 30) }),
+      fc.integer({ min: -14 * 60, max: 14 * 60 }),
+      fc.constantFrom('', '.5', '.25', '.123', '.123456'),
+      fc.boolean(),
+      (ms, offset, frac, colon) => {
+        const local = new Date(ms + offset * 60_000).toISOString().slice(0, 19);
+        const sign = offset < 0 ? '-' : '+';
+        const text = `${local}${frac}${sign}${pad(Math.floor(Math.abs(offset) / 60))}${colon ? ':' : ''}${pad(Math.abs(offset) % 60)}`;
+        const r = normalizePaymentEvent({ ...valid, event_time: text });
+        return r.ok && r.event.event_time === new Date(Date.parse(text.replace(/(\d{2})(\d{2})$/, '$1:$2'))).toISOString();
+      },
+    ), { numRuns: 5000 });
   });
 });

@@ -1,5 +1,6 @@
-import { MAX_RECORD_BYTES, RAW_RECORD_FIELDS } from '../../../lambda/shared/payment-event';
-import { MAX_RESPONSE_BYTES, transformRecords } from '../../../lambda/transform/transform';
+import { MAX_RECORD_BYTES, normalizePaymentEvent, RAW_RECORD_FIELDS } from '../../../lambda/shared/payment-event';
+import { MAX_RESPONSE_BYTES, rawRecordLine, transformRecords } from '../../../lambda/transform/transform';
+import { takeEvents } from '../../../scripts/lib/generator';
 import { ARRIVAL, b64, firehoseEvent, kinesisRecord, normalizedEvent, validEvent } from './fixtures';
 
 const decode = (data: string | undefined) => Buffer.from(data ?? '', 'base64').toString('utf8');
@@ -128,5 +129,21 @@ describe('transformRecords', () => {
     expect(overflowed).toBe(0);
     expect(response.records.every((r) => r.result === 'Ok')).toBe(true);
     expect(Buffer.byteLength(JSON.stringify(response))).toBeLessThanOrEqual(6 * 1024 * 1024);
+  });
+});
+
+describe('rawRecordLine', () => {
+  test('equals JSON.stringify of the raw record for generated events', () => {
+    const mismatches = takeEvents(3000, { seed: 9, lateRate: 0.2, fraudRate: 0.3 }).filter((e) => {
+      const r = normalizePaymentEvent(e);
+      if (!r.ok) return true;
+      return rawRecordLine(r.event, '2026-01-02T03:04:05.678Z') !== `${JSON.stringify({ ...r.event, ingested_at: '2026-01-02T03:04:05.678Z' })}\n`;
+    });
+    expect(mismatches).toEqual([]);
+  });
+
+  test('writes a null label as null', () => {
+    const r = normalizePaymentEvent({ ...validEvent, is_fraud: null });
+    expect(r.ok && JSON.parse(rawRecordLine(r.event, 'x')).is_fraud).toBeNull();
   });
 });
