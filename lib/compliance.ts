@@ -30,9 +30,8 @@ function acknowledgeIngestion({ ingestion }: LakeStacks): void {
     id: 'AwsSolutions-KDS3',
     reason: 'The stream uses a customer-managed key with rotation instead of aws/kinesis, as the lake requires for key policy control and audit.',
   });
-  const policy = delivery.node.findChild('Policy') as iam.Policy;
   for (const prefix of ['raw/payments/', 'errors/', 'backup/']) {
-    acknowledgeObjectPrefix(policy, prefix,
+    acknowledgeObjectPrefix(delivery.policy, prefix,
       `Firehose names the objects under ${prefix} itself (partition, date, random suffix), so its write access must cover every key under that prefix and no other.`);
   }
 }

@@ -118,6 +118,8 @@ export class LakeDeliveryStream extends Construct {
   public readonly deliveryLogGroup: logs.LogGroup;
   /** The role Firehose assumes. */
   public readonly role: iam.Role;
+  /** The role's scoped S3, KMS, Lambda and logs permissions (stream read is in its default policy). */
+  public readonly policy: iam.Policy;
   public readonly alarms: LakeDeliveryStreamAlarms;
   public readonly dataPrefix = `raw/${DATASET}/event_date=!{partitionKeyFromLambda:event_date}/`;
   public readonly errorPrefix = 'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/';
@@ -180,7 +182,7 @@ export class LakeDeliveryStream extends Construct {
     // (whole bucket, lambda:* qualifiers) are not added; the scoped ones follow.
     this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
     const firehoseRole = this.role.withoutPolicyUpdates();
-    const policy = this.scopedPolicy(props, key, backup);
+    this.policy = this.scopedPolicy(props, key, backup);
 
     const logging = new firehose.EnableLogging(this.deliveryLogGroup);
     this.deliveryStream = new firehose.DeliveryStream(this, 'DeliveryStream', {
@@ -213,7 +215,7 @@ export class LakeDeliveryStream extends Construct {
       }),
     });
     // Firehose checks its permissions when the stream is created.
-    this.deliveryStream.node.addDependency(policy, this.role);
+    this.deliveryStream.node.addDependency(this.policy, this.role);
     // The L2 always adds a region → Firehose CIDR mapping for `connections` (Redshift and
     // HTTP destinations). An S3 destination never uses it, and CloudFormation validation
     // rejects an unreferenced mapping (W7001).

@@ -378,6 +378,7 @@ describe('LakeDeliveryStream', () => {
     expect(delivery.deliveryStream).toBeInstanceOf(firehose.DeliveryStream);
     expect(delivery.transformFunction.runtime.name).toBe('nodejs24.x');
     expect(Object.keys(delivery.alarms)).toEqual(['dataFreshness', 'deliveryFailed', 'processingFailed', 'recordsFailed']);
+    expect(delivery.policy.node.defaultChild).toBeDefined();
     expect([delivery.dataPrefix, delivery.errorPrefix, delivery.backupPrefix]).toEqual([
       'raw/payments/event_date=!{partitionKeyFromLambda:event_date}/',
       'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/',
