@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -378,7 +379,9 @@ describe('LakeDeliveryStream', () => {
     expect(delivery.deliveryStream).toBeInstanceOf(firehose.DeliveryStream);
     expect(delivery.transformFunction.runtime.name).toBe('nodejs24.x');
     expect(Object.keys(delivery.alarms)).toEqual(['dataFreshness', 'deliveryFailed', 'processingFailed', 'recordsFailed']);
-    expect(delivery.policy.node.defaultChild).toBeDefined();
+    const stack = Stack.of(delivery);
+    const roleId = stack.getLogicalId(delivery.role.node.defaultChild as iam.CfnRole);
+    expect(stack.resolve((delivery.policy.node.defaultChild as iam.CfnPolicy).roles)).toEqual([{ Ref: roleId }]);
     expect([delivery.dataPrefix, delivery.errorPrefix, delivery.backupPrefix]).toEqual([
       'raw/payments/event_date=!{partitionKeyFromLambda:event_date}/',
       'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/',
