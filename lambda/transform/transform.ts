@@ -35,7 +35,6 @@ export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024 - 1024;
 /** Bytes a result adds around its data and recordId: keys, quotes, result and metadata. */
 const RESULT_OVERHEAD_BYTES = 128;
 
-
 export interface TransformFailure {
   readonly recordId: string;
   readonly reason: string;
