@@ -7,12 +7,14 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { acknowledgeFindings } from './compliance';
 import { LakeConfig } from './config';
 import { CatalogStack } from './stacks/catalog-stack';
+import { IngestionStack } from './stacks/ingestion-stack';
 import { ServingStack } from './stacks/serving-stack';
 import { StorageStack } from './stacks/storage-stack';
 
 export interface LakeStacks {
   readonly storage: StorageStack;
   readonly catalog: CatalogStack;
+  readonly ingestion?: IngestionStack;
   /** With `layers.serving`. */
   readonly serving?: ServingStack;
 }
@@ -43,7 +45,31 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     logRetention: config.logRetention,
   });
 
-  const stacks: LakeStacks = { storage, catalog };
+  const ingestion = config.layers.ingestion
+    ? new IngestionStack(app, 'Ingestion', {
+      ...common('ingestion'),
+      ingestion: config.ingestion,
+      logRetention: config.logRetention,
+      rawBucket: storage.lake.rawBucket,
+      lakeKey: storage.lake.key,
+      alarmTopic: storage.alarms.topic,
+    })
+    : undefined;
+
+  // parseConfig refuses serving without ingestion; the check narrows the type.
+  const serving = config.layers.serving && ingestion
+    ? new ServingStack(app, 'Serving', {
+      ...common('serving'),
+      settings: config.serving,
+      stream: ingestion.stream.stream,
+      alarmTopic: storage.alarms.topic,
+      removalPolicy: config.storage.removalPolicy,
+      logRetention: config.logRetention,
+      terminationProtection: config.terminationProtection,
+    })
+    : undefined;
+
+  const stacks: LakeStacks = { storage, catalog, ingestion, serving };
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);

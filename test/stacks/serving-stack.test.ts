@@ -1,34 +1,36 @@
-import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as kinesis from 'aws-cdk-lib/aws-kinesis';
-import { acknowledgeServing } from '../../lib/compliance';
 import { parseConfig } from '../../lib/config';
 import { buildLake } from '../../lib/lake';
 import { ServingStack } from '../../lib/stacks/serving-stack';
 import { normalizedTemplate, testApp } from '../helpers';
 
-/** The serving stack of a profile, fed by a stand-in for the ingestion stream. */
 function servingStack(profile: string): ServingStack {
-  const app = testApp({ context: { profile } });
-  const config = parseConfig({ profile });
-  const { storage } = buildLake(app, config);
-  const ingestion = new Stack(app, 'Ingestion', { stackName: `${config.prefix}-ingestion` });
-  const stream = new kinesis.Stream(ingestion, 'Stream', { encryption: kinesis.StreamEncryption.MANAGED });
-  const serving = new ServingStack(app, 'Serving', {
-    stackName: `${config.prefix}-serving`,
-    settings: config.serving,
-    stream,
-    alarmTopic: storage.alarms.topic,
-    removalPolicy: config.storage.removalPolicy,
-    logRetention: config.logRetention,
-  });
-  acknowledgeServing(serving); // as buildLake does
+  const { serving } = buildLake(testApp({ context: { profile } }), parseConfig({ profile }));
+  if (!serving) throw new Error('the serving stack is on by default');
   return serving;
 }
 
 describe('ServingStack', () => {
   test.each(['sandbox', 'production'])('matches the %s snapshot', (profile) => {
     expect(normalizedTemplate(servingStack(profile))).toMatchSnapshot();
+  });
+
+  test('is environment-agnostic, named from the prefix, and absent when serving is off', () => {
+    const { serving } = buildLake(testApp(), parseConfig({ prefix: 'demo' }));
+    expect(serving?.stackName).toBe('demo-serving');
+    expect(serving?.environment).toBe('aws://unknown-account/unknown-region');
+    expect(buildLake(testApp(), parseConfig({ serving: 'false' })).serving).toBeUndefined();
+  });
+
+  test("reads the ingestion stack's stream and may decrypt it with the stream key", () => {
+    const t = Template.fromStack(servingStack('sandbox'));
+    const fromIngestion = (output: RegExp) => ({
+      'Fn::GetStackOutput': { StackName: 'lake-ingestion', Region: { Ref: 'AWS::Region' }, OutputName: Match.stringLikeRegexp(output.source) },
+    });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: fromIngestion(/^PublishOutputFnGetAttStream[0-9A-F]+Arn/) });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'kms:Decrypt', Effect: 'Allow', Resource: fromIngestion(/^PublishOutputFnGetAttStreamKey/) }]) },
+    });
   });
 
   test('outputs what the scripts read', () => {
