@@ -179,7 +179,7 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
     },
     serving: {
       // Sandbox: serverless, so an idle endpoint costs nothing. Production: two ml.m5.large
-      // instances (SageMaker places them in different AZs) scaling to four, in the VPC, with capture.
+      // instances (SageMaker spreads them over AZs) scaling to four on load, with data capture.
       endpoint: production
         ? { compute: 'instance', instanceType: 'ml.m5.large', instanceCount: 2, maxInstanceCount: 4, targetInvocationsPerInstance: 300, dataCaptureSamplingPercentage: 20 }
         : { compute: 'serverless', memorySizeInMb: 2048, maxConcurrency: 5 },
