@@ -7,7 +7,8 @@
  * - written: its score item (and, if it is its customer's latest event in the batch,
  *   the customer's `latest` item) is in the table;
  * - dead-lettered: it can never be scored (bad bytes, bad schema, or the model rejects
- *   it alone), so its payload and the reason are on the dead-letter queue;
+ *   it alone while scoring other events of the batch), so its payload and the reason
+ *   are on the dead-letter queue;
  * - failed: something transient went wrong (throttling, an endpoint or table error, a
  *   dead-letter send that failed). It is reported as a batch item failure, and Lambda
  *   retries it. Writes use keys derived from the event id only, so a retry overwrites
@@ -150,6 +151,7 @@ export async function processBatch(
 
   // 2. Score, one InvokeEndpoint per payload-size chunk.
   const scored: Array<Decoded & { prediction: Prediction; modelVersion: string }> = [];
+  const rejected: Poison[] = [];
   const score = async (chunk: readonly Decoded[]): Promise<void> => {
     calls.invokeEndpoint++;
     let response: { model_version: string; predictions: Prediction[] };
@@ -160,7 +162,7 @@ export async function processBatch(
       if (REJECTED_REQUEST_ERRORS.has(e.name)) {
         // The model refuses this body: split until the record it refuses is alone.
         if (chunk.length === 1) {
-          poison.push({ record: chunk[0].record, reason: `endpoint rejected the event: ${e.message}` });
+          rejected.push({ record: chunk[0].record, reason: `endpoint rejected the event: ${e.message}` });
           return;
         }
         const mid = Math.ceil(chunk.length / 2);
@@ -178,6 +180,12 @@ export async function processBatch(
     poison.push({ record: d.record, reason: `event is larger than the endpoint's ${options.maxPayloadBytes}-byte payload limit` });
   }
   for (const chunk of chunks) await score(chunk);
+  // A model error on one event is that event's fault only if the endpoint scored others
+  // in the same batch; if it scored none, the endpoint itself may be failing, so retry.
+  for (const r of rejected) {
+    if (scored.length > 0) poison.push(r);
+    else fail(r.record, `${r.reason} (and scored no other event in the batch, so it is retried)`);
+  }
 
   // 3. Write the view: score items, and each customer's latest event in the batch.
   const now = ports.now();
