@@ -6,10 +6,14 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { acknowledgeFindings } from './compliance';
 import { LakeConfig } from './config';
+import { BatchStack } from './stacks/batch-stack';
+import { NetworkStack } from './stacks/network-stack';
 import { StorageStack } from './stacks/storage-stack';
 
 export interface LakeStacks {
   readonly storage: StorageStack;
+  readonly network?: NetworkStack;
+  readonly batch?: BatchStack;
 }
 
 export function buildLake(app: App, config: LakeConfig): LakeStacks {
@@ -27,7 +31,30 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     terminationProtection: config.terminationProtection,
   });
 
-  const stacks: LakeStacks = { storage };
+  const network =
+    config.layers.batch || (config.layers.serving && config.profile === 'production')
+      ? new NetworkStack(app, 'Network', {
+          ...common('network'),
+          network: config.network,
+          lake: storage.lake,
+          logRetention: config.logRetention,
+          removalPolicy: config.storage.removalPolicy,
+        })
+      : undefined;
+
+  const batch =
+    config.layers.batch && network
+      ? new BatchStack(app, 'Batch', {
+          ...common('batch'),
+          prefix: config.prefix,
+          batch: config.batch,
+          lake: storage.lake,
+          network: network.network,
+          databaseName: config.databaseName,
+        })
+      : undefined;
+
+  const stacks: LakeStacks = { storage, network, batch };
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);

@@ -314,7 +314,6 @@ export class BatchCluster extends Construct {
       securityConfiguration: this.securityConfiguration.ref,
       logUri: this.logUri,
       logEncryptionKmsKeyId: props.key.keyArn,
-      visibleToAllUsers: true,
       ebsRootVolumeSize,
       stepConcurrencyLevel: 1,
       autoTerminationPolicy: { idleTimeout: idleSeconds },

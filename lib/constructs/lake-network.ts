@@ -131,9 +131,10 @@ export class LakeNetwork extends Construct {
       throw new Error(`LakeNetwork: interfaceEndpoints must not repeat a name, got ${endpointNames.join(', ')}`);
     }
 
+    const cidr = props.cidr ?? '10.40.0.0/16';
     const computeSubnetType = natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
     this.vpc = new ec2.Vpc(this, 'Vpc', {
-      ipAddresses: ec2.IpAddresses.cidr(props.cidr ?? '10.40.0.0/16'),
+      ipAddresses: ec2.IpAddresses.cidr(cidr),
       maxAzs,
       natGateways,
       subnetConfiguration:
@@ -166,7 +167,8 @@ export class LakeNetwork extends Construct {
       description: 'Interface endpoints: HTTPS from the VPC only',
       allowAllOutbound: false,
     });
-    this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(this.vpc.vpcCidrBlock), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    // The literal CIDR, not vpc.vpcCidrBlock: the rule then reads plainly in the template.
+    this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
 
     const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
     for (const name of endpointNames) {
@@ -182,8 +184,8 @@ export class LakeNetwork extends Construct {
   }
 
   /**
-   * The gateway endpoint's policy. AWS-owned buckets from "Sample policies for private
-   * subnets that access Amazon S3":
+   * The gateway endpoint's policy. The AWS-owned buckets are those listed in the EMR
+   * Management Guide page "Sample policies for private subnets that access Amazon S3":
    * https://docs.aws.amazon.com/emr/latest/ManagementGuide/private-subnet-iampolicy.html
    * - Amazon Linux 2023 repository (EMR 7.x): al2023-repos-<region>-de612dc2
    * - EMR repository (EMR 5.22.0+): repo.<region>.emr.amazonaws.com

@@ -185,9 +185,8 @@ describe('BatchCluster', () => {
     expect(props.Tags).toEqual(expect.arrayContaining([{ Key: 'cost-center', Value: 'data' }]));
   });
 
-  test('is visible to all users, not termination-protected by default, and protected when asked', () => {
+  test('is not termination-protected by default, and protected when asked', () => {
     const props = clusterProps(build().template);
-    expect(props.VisibleToAllUsers).toBe(true);
     expect(props.Instances.TerminationProtected).toBe(false);
     expect(clusterProps(build({ terminationProtected: true }).template).Instances.TerminationProtected).toBe(true);
   });

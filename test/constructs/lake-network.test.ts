@@ -64,7 +64,7 @@ describe('LakeNetwork', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: 'Interface endpoints: HTTPS from the VPC only',
       SecurityGroupIngress: [
-        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NetworkVpc'), 'CidrBlock'] } },
+        { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: '10.40.0.0/16', Description: 'HTTPS from the VPC' },
       ],
       SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })],
     });
@@ -115,6 +115,12 @@ describe('LakeNetwork', () => {
   test('takes the flow log retention and removal policy', () => {
     const { template } = build({ flowLogRetention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY });
     template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete' });
+  });
+
+  test('takes the VPC CIDR', () => {
+    const { template } = build({ cidr: '10.9.0.0/16' });
+    template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.9.0.0/16' });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', { SecurityGroupIngress: [Match.objectLike({ CidrIp: '10.9.0.0/16' })] });
   });
 
   test('computeSubnets selects the isolated subnets, or the private ones with NAT', () => {
