@@ -1,4 +1,4 @@
-import { Aws, CfnCondition, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import { Aws, CfnCondition, CfnResource, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -77,12 +77,13 @@ export interface LakeNetworkProps {
    */
   readonly interfaceEndpoints?: string[];
   /**
-   * Retention of the VPC flow log group.
+   * Retention of the VPC flow log group, and of the log group of the function CDK adds
+   * to strip the VPC's default security group of its rules.
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly flowLogRetention?: logs.RetentionDays;
   /**
-   * What happens to the flow log group when the stack is deleted.
+   * What happens to those log groups when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -146,11 +147,11 @@ export class LakeNetwork extends Construct {
           : [{ name: 'Isolated', subnetType: computeSubnetType, cidrMask: 20 }],
     });
     this.computeSubnets = { subnetType: computeSubnetType };
+    const retention = props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.giveDefaultSgCleanupALogGroup(retention, removalPolicy);
 
-    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
-      retention: props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy });
     this.flowLog = this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,
@@ -181,6 +182,20 @@ export class LakeNetwork extends Construct {
       });
     }
     this.interfaceEndpoints = endpoints;
+  }
+
+  /**
+   * The Vpc adds a stack-wide custom-resource function that removes the default security
+   * group's rules. Without this it would log to an implicit log group that has no
+   * retention and outlives the stack.
+   */
+  private giveDefaultSgCleanupALogGroup(retention: logs.RetentionDays, removalPolicy: RemovalPolicy): void {
+    const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler');
+    if (!provider || !CfnResource.isCfnResource(handler) || provider.node.tryFindChild('LogGroup')) return;
+    const group = new logs.LogGroup(provider, 'LogGroup', { retention, removalPolicy });
+    handler.addPropertyOverride('LoggingConfig', { LogGroup: group.logGroupName });
+    handler.addDependency(group.node.defaultChild as CfnResource);
   }
 
   /**

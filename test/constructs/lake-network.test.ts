@@ -117,6 +117,17 @@ describe('LakeNetwork', () => {
     template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete' });
   });
 
+  test("CDK's default-security-group cleanup function logs to a log group with the same retention", () => {
+    const { template } = build({ flowLogRetention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY });
+    template.resourceCountIs('Custom::VpcRestrictDefaultSG', 1);
+    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    template.allResources('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete' });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('default security group'),
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^CustomVpcRestrictDefaultSGCustomResourceProviderLogGroup') } },
+    });
+  });
+
   test('takes the VPC CIDR', () => {
     const { template } = build({ cidr: '10.9.0.0/16' });
     template.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.9.0.0/16' });
