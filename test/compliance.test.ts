@@ -107,6 +107,13 @@ describe.each(PROFILES)('the %s app', (profile) => {
 });
 
 describe('the compliance checks themselves', () => {
+  test('acknowledgements follow the prefix (stack and database names)', () => {
+    const app = testApp({ context: { prefix: 'demo-pay' } });
+    buildLake(app, parseConfig({ prefix: 'demo-pay' }));
+    app.synth();
+    expect(new AwsSolutionsChecks().validateScope(app).violations.map((v) => v.ruleName)).toEqual([]);
+  });
+
   test('the built-in validation fails synth on an invalid property', () => {
     const app = testApp({ validation: true });
     const stack = new Stack(app, 'Canary');
