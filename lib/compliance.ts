@@ -73,6 +73,14 @@ function acknowledgeBatch(stacks: LakeStacks): void {
     'The Glue metastore client reads and updates the tables of the lake database only; table names are not known at deploy time.',
   );
 
+  if (batch.alarmRole) {
+    acknowledge(
+      batch.alarmRole.node.findChild('DefaultPolicy'),
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      "Publishing to the KMS-encrypted alarm topic needs data keys from the topic's key; the grant (sns.Topic.grantPublish) " +
+        'is limited to that one key.',
+    );
+  }
   acknowledge(
     cluster,
     'AwsSolutions-EMR4',

@@ -51,6 +51,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
           lake: storage.lake,
           network: network.network,
           databaseName: config.databaseName,
+          alarmTopic: storage.alarms.topic,
         })
       : undefined;
 

@@ -1,9 +1,12 @@
 import { Aws, Duration, Stack, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as emr from 'aws-cdk-lib/aws-emr';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
 /** A task-fleet instance type and how many capacity units one instance counts for. */
@@ -135,6 +138,12 @@ export interface BatchClusterProps {
    * @default - the construct path
    */
   readonly clusterName?: string;
+  /**
+   * Topic told (through EventBridge) when a step fails or is cancelled, and when the
+   * cluster terminates with errors. The rules publish with their own role.
+   * @default - no notifications
+   */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /** The EMR managed-policy v2 tag: EMR may only use subnets and security groups that carry it. */
@@ -175,6 +184,10 @@ export class BatchCluster extends Construct {
   public readonly serviceAccessSecurityGroup: ec2.SecurityGroup;
   /** `s3://<log bucket>/<log prefix>`; EMR writes `<cluster id>/…` below it. */
   public readonly logUri: string;
+  /** EventBridge rules for failed steps and clusters, when `alarmTopic` is given. */
+  public readonly alarmRules: events.Rule[] = [];
+  /** The role the alarm rules publish with, when `alarmTopic` is given. */
+  public readonly alarmRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: BatchClusterProps) {
     super(scope, id);
@@ -379,6 +392,25 @@ export class BatchCluster extends Construct {
       tags: Object.entries({ ...props.costAllocationTags, [EMR_MANAGED_TAG]: 'true' }).map(([key, value]) => ({ key, value })),
     });
     this.cluster.node.addDependency(this.instanceRole, this.serviceRole, this.instanceProfile);
+
+    if (props.alarmTopic) {
+      const topic = props.alarmTopic;
+      const role = new iam.Role(this, 'AlarmRole', {
+        assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+        description: 'EventBridge: publish batch-cluster failures to the alarm topic',
+      });
+      this.alarmRole = role;
+      const notify = (ruleId: string, description: string, detailType: string, states: string[]) => {
+        const rule = new events.Rule(this, ruleId, {
+          description,
+          eventPattern: { source: ['aws.emr'], detailType: [detailType], detail: { clusterId: [this.cluster.ref], state: states } },
+        });
+        rule.addTarget(new eventsTargets.SnsTopic(topic, { authorizeUsingRole: true, role }));
+        this.alarmRules.push(rule);
+      };
+      notify('StepFailed', 'A step on the batch cluster failed or was cancelled', 'EMR Step Status Change', ['FAILED', 'CANCELLED']);
+      notify('ClusterFailed', 'The batch cluster terminated with errors', 'EMR Cluster State Change', ['TERMINATED_WITH_ERRORS']);
+    }
   }
 
   /** Lets the cluster read one object, e.g. a job script asset. */

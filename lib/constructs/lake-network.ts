@@ -195,7 +195,7 @@ export class LakeNetwork extends Construct {
     if (!provider || !CfnResource.isCfnResource(handler) || provider.node.tryFindChild('LogGroup')) return;
     const group = new logs.LogGroup(provider, 'LogGroup', { retention, removalPolicy });
     handler.addPropertyOverride('LoggingConfig', { LogGroup: group.logGroupName });
-    handler.addDependency(group.node.defaultChild as CfnResource);
+    handler.addResourceDependency(group.node.defaultChild as CfnResource);
   }
 
   /**

@@ -3,6 +3,7 @@ import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { DATASET } from '../../lambda/shared/payment-event';
@@ -18,6 +19,8 @@ export interface BatchStackProps extends StackProps {
   readonly lake: DataLakeStorage;
   readonly network: LakeNetwork;
   readonly databaseName: string;
+  /** Told when a step fails or the cluster terminates with errors. */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 const SPARK_DIR = path.join(__dirname, '..', '..', 'spark');
@@ -61,6 +64,7 @@ export class BatchStack extends Stack {
       maxTaskSpotCapacity: b.maxTaskSpotCapacity,
       terminationProtected: b.terminationProtected,
       costAllocationTags: { project: props.prefix, layer: 'batch' },
+      alarmTopic: props.alarmTopic,
     });
 
     this.jobScript = new s3assets.Asset(this, 'JobScript', { path: path.join(SPARK_DIR, 'curate_payments.py') });

@@ -3,13 +3,13 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { BatchCluster, BatchClusterProps } from '../../lib/constructs/batch-cluster';
 import { testStack } from '../helpers';
 
 const GLUE_FACTORY = 'com.amazonaws.glue.catalog.metastore.AWSGlueDataCatalogHiveClientFactory';
 
-function build(overrides: Partial<BatchClusterProps> = {}): { stack: Stack; cluster: BatchCluster; template: Template } {
-  const stack = testStack();
+function build(overrides: Partial<BatchClusterProps> = {}, stack: Stack = testStack()): { stack: Stack; cluster: BatchCluster; template: Template } {
   const vpc = new ec2.Vpc(stack, 'Vpc', {
     maxAzs: 1,
     natGateways: 0,
@@ -270,6 +270,42 @@ describe('BatchCluster', () => {
       'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^Scripts/), 'Arn'] }, '/jobs/curate.py']],
     });
     expect(JSON.stringify(statements)).not.toMatch(/Scripts[0-9A-F]+","Arn"\]\},"\/\*"/);
+  });
+
+  test('creates no notification rules without an alarm topic', () => {
+    const { cluster, template } = build();
+    template.resourceCountIs('AWS::Events::Rule', 0);
+    expect(cluster.alarmRole).toBeUndefined();
+  });
+
+  test('tells the alarm topic about failed or cancelled steps and clusters terminated with errors', () => {
+    const stack = testStack();
+    const topic = new sns.Topic(stack, 'Alarms');
+    const { template } = build({ alarmTopic: topic }, stack);
+    const target = [{ Arn: { Ref: expect.stringMatching(/^Alarms/) }, Id: 'Target0', RoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^BatchAlarmRole/), 'Arn'] } }];
+    const rules = Object.values(template.findResources('AWS::Events::Rule')).map((r: any) => r.Properties);
+    expect(rules).toEqual([
+      expect.objectContaining({
+        EventPattern: {
+          source: ['aws.emr'],
+          'detail-type': ['EMR Step Status Change'],
+          detail: { clusterId: [{ Ref: expect.stringMatching(/^BatchCluster/) }], state: ['FAILED', 'CANCELLED'] },
+        },
+        Targets: target,
+      }),
+      expect.objectContaining({
+        EventPattern: {
+          source: ['aws.emr'],
+          'detail-type': ['EMR Cluster State Change'],
+          detail: { clusterId: [{ Ref: expect.stringMatching(/^BatchCluster/) }], state: ['TERMINATED_WITH_ERRORS'] },
+        },
+        Targets: target,
+      }),
+    ]);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^BatchAlarmRole') }],
+      PolicyDocument: { Statement: [{ Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^Alarms') } }] },
+    });
   });
 
   test.each<[Partial<BatchClusterProps>, string]>([
