@@ -53,7 +53,7 @@ export interface BatchClusterProps {
   readonly databaseName: string;
   /**
    * EMR release label, `emr-7.<minor>.<patch>`.
-   * @default 'emr-7.13.0'
+   * @default 'emr-7.14.0'
    */
   readonly releaseLabel?: string;
   /**
@@ -192,7 +192,7 @@ export class BatchCluster extends Construct {
   constructor(scope: Construct, id: string, props: BatchClusterProps) {
     super(scope, id);
 
-    const releaseLabel = props.releaseLabel ?? 'emr-7.13.0';
+    const releaseLabel = props.releaseLabel ?? 'emr-7.14.0';
     const idleSeconds = (props.idleTimeout ?? Duration.hours(1)).toSeconds();
     const coreCapacity = props.coreCapacity ?? 1;
     const taskTypes = props.taskInstanceTypes ?? [

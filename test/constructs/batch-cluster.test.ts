@@ -49,9 +49,9 @@ function instanceRoleStatements(template: Template): any[] {
 }
 
 describe('BatchCluster', () => {
-  test('uses EMR 7.13.0 with Hadoop, Hive and Spark by default', () => {
+  test('uses EMR 7.14.0 with Hadoop, Hive and Spark by default', () => {
     const props = clusterProps(build().template);
-    expect(props.ReleaseLabel).toBe('emr-7.13.0');
+    expect(props.ReleaseLabel).toBe('emr-7.14.0');
     expect(props.Applications).toEqual([{ Name: 'Hadoop' }, { Name: 'Hive' }, { Name: 'Spark' }]);
   });
 
