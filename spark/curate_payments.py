@@ -20,54 +20,56 @@ The row logic is payments_logic (plain Python, unit-tested); this file only wire
 import argparse
 import sys
 
-from pyspark.sql import SparkSession
-from pyspark.sql.types import (
-    BooleanType,
-    DecimalType,
-    DoubleType,
-    LongType,
-    StringType,
-    StructField,
-    StructType,
-    TimestampType,
-)
-
 import payments_logic as logic
-
-CURATED_SCHEMA = StructType(
-    [
-        StructField("event_id", StringType(), False),
-        StructField("event_time", TimestampType(), False),
-        StructField("customer_id", StringType(), False),
-        StructField("merchant_id", StringType(), False),
-        StructField("merchant_category", StringType(), False),
-        StructField("amount", DecimalType(18, 2), False),
-        StructField("currency", StringType(), False),
-        StructField("country", StringType(), False),
-        StructField("channel", StringType(), False),
-        StructField("is_fraud", BooleanType(), True),
-        StructField("ingested_at", TimestampType(), False),
-        StructField("event_date", StringType(), False),
-    ]
-)
-
-MERCHANT_DAILY_SCHEMA = StructType(
-    [
-        StructField("merchant_id", StringType(), False),
-        StructField("merchant_category", StringType(), False),
-        StructField("event_count", LongType(), False),
-        StructField("total_amount", DecimalType(18, 2), False),
-        StructField("fraud_count", LongType(), False),
-        StructField("fraud_rate", DoubleType(), False),
-        StructField("event_date", StringType(), False),
-    ]
-)
 
 MAX_REJECTS_SHOWN = 20
 
 
+def schemas():
+    """The curated and merchant-daily schemas (pyspark is imported only on the cluster)."""
+    from pyspark.sql.types import (
+        BooleanType,
+        DecimalType,
+        DoubleType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+        TimestampType,
+    )
+
+    curated = StructType(
+        [
+            StructField("event_id", StringType(), False),
+            StructField("event_time", TimestampType(), False),
+            StructField("customer_id", StringType(), False),
+            StructField("merchant_id", StringType(), False),
+            StructField("merchant_category", StringType(), False),
+            StructField("amount", DecimalType(18, 2), False),
+            StructField("currency", StringType(), False),
+            StructField("country", StringType(), False),
+            StructField("channel", StringType(), False),
+            StructField("is_fraud", BooleanType(), True),
+            StructField("ingested_at", TimestampType(), False),
+            StructField("event_date", StringType(), False),
+        ]
+    )
+    merchant_daily = StructType(
+        [
+            StructField("merchant_id", StringType(), False),
+            StructField("merchant_category", StringType(), False),
+            StructField("event_count", LongType(), False),
+            StructField("total_amount", DecimalType(18, 2), False),
+            StructField("fraud_count", LongType(), False),
+            StructField("fraud_rate", DoubleType(), False),
+            StructField("event_date", StringType(), False),
+        ]
+    )
+    return curated, merchant_daily
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="curate_payments.py", description=__doc__.split("\n")[0])
     parser.add_argument("--raw-uri", required=True, help="s3://<raw bucket>/raw/payments")
     parser.add_argument("--curated-uri", required=True, help="s3://<curated bucket>/curated")
     parser.add_argument("--start-date", help="first event date, YYYY-MM-DD")
@@ -101,6 +103,9 @@ def existing_paths(spark, paths):
 
 def main(argv):
     args = parse_args(argv)
+    from pyspark.sql import SparkSession
+
+    curated_schema, merchant_daily_schema = schemas()
     spark = (
         SparkSession.builder.appName(f"curate-payments {args.dates[0]}..{args.dates[-1]}")
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
@@ -132,11 +137,11 @@ def main(argv):
         .cache()
     )
 
-    curated = spark.createDataFrame(rows.map(logic.to_curated_tuple), CURATED_SCHEMA)
+    curated = spark.createDataFrame(rows.map(logic.to_curated_tuple), curated_schema)
     curated.write.mode("overwrite").partitionBy("event_date").parquet(f"{args.curated_uri.rstrip('/')}/payments/")
 
     merchants = rows.map(lambda row: (logic.merchant_key(row), logic.merchant_stats(row))).reduceByKey(logic.merge_stats)
-    view = spark.createDataFrame(merchants.map(lambda kv: logic.merchant_view_tuple(*kv)), MERCHANT_DAILY_SCHEMA)
+    view = spark.createDataFrame(merchants.map(lambda kv: logic.merchant_view_tuple(*kv)), merchant_daily_schema)
     view.write.mode("overwrite").partitionBy("event_date").parquet(f"{args.curated_uri.rstrip('/')}/merchant_daily/")
 
     print(f"curated {rows.count()} events, {merchants.count()} merchant-days")
