@@ -168,8 +168,8 @@ const MAX_IDLE_SECONDS = 604_800;
  * - EMR-managed security groups are created empty; EMR adds the rules it needs.
  *
  * The cluster starts when the stack is deployed and terminates after `idleTimeout` without
- * work. CloudFormation keeps the terminated cluster's resource; redeploy with a changed
- * cluster (e.g. its name) to start a new one.
+ * work. CloudFormation keeps the terminated cluster's resource: to start a new cluster,
+ * destroy and redeploy the stack, or change a property that replaces the cluster (its name).
  */
 export class BatchCluster extends Construct {
   public readonly cluster: emr.CfnCluster;

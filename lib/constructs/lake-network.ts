@@ -122,7 +122,7 @@ export class LakeNetwork extends Construct {
     if (!Number.isInteger(natGateways) || natGateways < 0 || natGateways > maxAzs) {
       throw new Error(`LakeNetwork: natGateways must be a whole number 0–${maxAzs} (maxAzs), got ${natGateways}`);
     }
-    const unknown = endpointNames.filter((n) => !(n in INTERFACE_ENDPOINT_SERVICES));
+    const unknown = endpointNames.filter((n) => !Object.hasOwn(INTERFACE_ENDPOINT_SERVICES, n));
     if (unknown.length > 0) {
       throw new Error(
         `LakeNetwork: interfaceEndpoints must be among ${Object.keys(INTERFACE_ENDPOINT_SERVICES).join(', ')}, got ${unknown.join(', ')}`,

@@ -147,8 +147,8 @@ describe('LakeNetwork', () => {
     [{ maxAzs: 1, natGateways: 2 }, 'LakeNetwork: natGateways must be a whole number 0–1 (maxAzs), got 2'],
     [{ natGateways: -1 }, 'LakeNetwork: natGateways must be a whole number 0–2 (maxAzs), got -1'],
     [
-      { interfaceEndpoints: ['kms', 'ecr'] },
-      'LakeNetwork: interfaceEndpoints must be among kms, glue, ssm, ssmmessages, ec2messages, logs, monitoring, sts, elasticmapreduce, sagemaker.runtime, sagemaker.api, got ecr',
+      { interfaceEndpoints: ['kms', 'ecr', 'toString'] },
+      'LakeNetwork: interfaceEndpoints must be among kms, glue, ssm, ssmmessages, ec2messages, logs, monitoring, sts, elasticmapreduce, sagemaker.runtime, sagemaker.api, got ecr, toString',
     ],
     [{ interfaceEndpoints: ['kms', 'kms'] }, 'LakeNetwork: interfaceEndpoints must not repeat a name, got kms, kms'],
   ])('rejects %j', (props, message) => {
