@@ -73,6 +73,12 @@ function acknowledgeBatch(stacks: LakeStacks): void {
     'The Glue metastore client reads and updates the tables of the lake database only; table names are not known at deploy time.',
   );
 
+  acknowledge(
+    batch.securityGroupCleanupFunction.role!,
+    'AwsSolutions-IAM5[Resource::*]',
+    'Only for ec2:DescribeSecurityGroupRules, which supports no resource-level permissions; the revoke actions are limited ' +
+      'to the three EMR-managed security groups of this cluster.',
+  );
   if (batch.alarmRole) {
     acknowledge(
       batch.alarmRole.node.findChild('DefaultPolicy'),

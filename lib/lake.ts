@@ -52,6 +52,8 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
           network: network.network,
           databaseName: config.databaseName,
           alarmTopic: storage.alarms.topic,
+          logRetention: config.logRetention,
+          removalPolicy: config.storage.removalPolicy,
         })
       : undefined;
 

@@ -1,10 +1,14 @@
-import { Aws, Duration, Stack, Tags } from 'aws-cdk-lib';
+import * as path from 'node:path';
+import { Aws, CustomResource, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as emr from 'aws-cdk-lib/aws-emr';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -144,6 +148,16 @@ export interface BatchClusterProps {
    * @default - no notifications
    */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * Retention of the log group of the function that empties the security groups on delete.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * What happens to that log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /** The EMR managed-policy v2 tag: EMR may only use subnets and security groups that carry it. */
@@ -188,6 +202,12 @@ export class BatchCluster extends Construct {
   public readonly alarmRules: events.Rule[] = [];
   /** The role the alarm rules publish with, when `alarmTopic` is given. */
   public readonly alarmRole?: iam.Role;
+  /**
+   * Empties the EMR-managed security groups after the cluster is deleted, so that the
+   * groups (and the VPC) can be deleted: EMR's rules make them refer to each other.
+   */
+  public readonly securityGroupCleanup: CustomResource;
+  public readonly securityGroupCleanupFunction: nodejs.NodejsFunction;
 
   constructor(scope: Construct, id: string, props: BatchClusterProps) {
     super(scope, id);
@@ -391,7 +411,16 @@ export class BatchCluster extends Construct {
       },
       tags: Object.entries({ ...props.costAllocationTags, [EMR_MANAGED_TAG]: 'true' }).map(([key, value]) => ({ key, value })),
     });
-    this.cluster.node.addDependency(this.instanceRole, this.serviceRole, this.instanceProfile);
+    this.securityGroupCleanupFunction = this.cleanupFunction(props);
+    this.securityGroupCleanup = new CustomResource(this, 'SecurityGroupCleanup', {
+      serviceToken: this.securityGroupCleanupFunction.functionArn,
+      resourceType: 'Custom::EmrSecurityGroupCleanup',
+      properties: {
+        SecurityGroupIds: [this.primarySecurityGroup, this.workerSecurityGroup, this.serviceAccessSecurityGroup].map((g) => g.securityGroupId),
+      },
+    });
+    // Deleted in reverse: the cluster first, then the cleanup (revokes EMR's rules), then the groups.
+    this.cluster.node.addDependency(this.instanceRole, this.serviceRole, this.instanceProfile, this.securityGroupCleanup);
 
     if (props.alarmTopic) {
       const topic = props.alarmTopic;
@@ -411,6 +440,43 @@ export class BatchCluster extends Construct {
       notify('StepFailed', 'A step on the batch cluster failed or was cancelled', 'EMR Step Status Change', ['FAILED', 'CANCELLED']);
       notify('ClusterFailed', 'The batch cluster terminated with errors', 'EMR Cluster State Change', ['TERMINATED_WITH_ERRORS']);
     }
+  }
+
+  private cleanupFunction(props: BatchClusterProps): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, 'SecurityGroupCleanupLogs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    const groups = [this.primarySecurityGroup, this.workerSecurityGroup, this.serviceAccessSecurityGroup];
+    const role = new iam.Role(this, 'SecurityGroupCleanupRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Revokes the rules of the EMR-managed security groups on stack deletion',
+      inlinePolicies: {
+        Cleanup: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+            // EC2 Describe* actions support no resource-level permissions.
+            new iam.PolicyStatement({ actions: ['ec2:DescribeSecurityGroupRules'], resources: ['*'] }),
+            new iam.PolicyStatement({
+              actions: ['ec2:RevokeSecurityGroupIngress', 'ec2:RevokeSecurityGroupEgress'],
+              resources: groups.map((g) =>
+                Stack.of(this).formatArn({ service: 'ec2', resource: 'security-group', resourceName: g.securityGroupId }),
+              ),
+            }),
+          ],
+        }),
+      },
+    });
+    return new nodejs.NodejsFunction(this, 'SecurityGroupCleanupFunction', {
+      entry: path.join(__dirname, '..', '..', 'lambda', 'emr-security-group-cleanup', 'index.ts'),
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      role,
+      logGroup,
+      description: 'Empties the EMR-managed security groups before CloudFormation deletes them',
+    });
   }
 
   /** Lets the cluster read one object, e.g. a job script asset. */

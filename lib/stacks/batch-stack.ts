@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -21,6 +22,8 @@ export interface BatchStackProps extends StackProps {
   readonly databaseName: string;
   /** Told when a step fails or the cluster terminates with errors. */
   readonly alarmTopic?: sns.ITopic;
+  readonly logRetention: RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
 }
 
 const SPARK_DIR = path.join(__dirname, '..', '..', 'spark');
@@ -65,6 +68,8 @@ export class BatchStack extends Stack {
       terminationProtected: b.terminationProtected,
       costAllocationTags: { project: props.prefix, layer: 'batch' },
       alarmTopic: props.alarmTopic,
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
     });
 
     this.jobScript = new s3assets.Asset(this, 'JobScript', { path: path.join(SPARK_DIR, 'curate_payments.py') });

@@ -1,7 +1,8 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { BatchCluster, BatchClusterProps } from '../../lib/constructs/batch-cluster';
@@ -270,6 +271,39 @@ describe('BatchCluster', () => {
       'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^Scripts/), 'Arn'] }, '/jobs/curate.py']],
     });
     expect(JSON.stringify(statements)).not.toMatch(/Scripts[0-9A-F]+","Arn"\]\},"\/\*"/);
+  });
+
+  test('empties the EMR-managed security groups on delete, after the cluster is gone', () => {
+    const { template } = build();
+    const [id, cleanup] = Object.entries(template.findResources('Custom::EmrSecurityGroupCleanup'))[0] as [string, any];
+    expect(cleanup.Properties.SecurityGroupIds).toEqual(
+      ['BatchPrimarySecurityGroup', 'BatchWorkerSecurityGroup', 'BatchServiceAccessSecurityGroup'].map((g) => ({
+        'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${g}`)), 'GroupId'],
+      })),
+    );
+    // CloudFormation deletes in reverse order: cluster, then the cleanup, then the groups.
+    expect(Object.values(template.findResources('AWS::EMR::Cluster'))[0].DependsOn).toContain(id);
+  });
+
+  test('the cleanup function runs on Node.js 24 (arm64) with its own log group and a narrow role', () => {
+    const { template } = build({ logRetention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: 300,
+      LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^BatchSecurityGroupCleanupLogs') } },
+    });
+    template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 7 }, DeletionPolicy: 'Delete' });
+    const role = Object.values(template.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp('Revokes the rules') } }))[0] as any;
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const statements = role.Properties.Policies[0].PolicyDocument.Statement;
+    expect(statements.map((st: any) => [st.Action, st.Resource === '*' ? '*' : 'scoped'])).toEqual([
+      [['logs:CreateLogStream', 'logs:PutLogEvents'], 'scoped'],
+      ['ec2:DescribeSecurityGroupRules', '*'],
+      [['ec2:RevokeSecurityGroupEgress', 'ec2:RevokeSecurityGroupIngress'], 'scoped'],
+    ]);
+    expect(statements[2].Resource).toHaveLength(3);
+    expect(JSON.stringify(statements[2].Resource)).toContain(':security-group/');
   });
 
   test('creates no notification rules without an alarm topic', () => {
