@@ -531,6 +531,10 @@ export class BatchCluster extends Construct {
         resources: [glue('catalog'), glue(`database/${props.databaseName}`), glue('database/default'), glue(`table/${props.databaseName}/*`)],
       }),
     );
+    // ...and creates it when the account's catalog has none yet.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['glue:CreateDatabase'], resources: [glue('catalog'), glue('database/default')] }),
+    );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: [

@@ -249,15 +249,17 @@ describe('BatchCluster', () => {
     ]);
   });
 
-  test('the instance role reaches only the lake database in the Glue catalog (and reads default)', () => {
+  test('the instance role reaches only the lake database in the Glue catalog (and reads or creates default)', () => {
     const glue = instanceRoleStatements(build().template).filter((s) => JSON.stringify(s.Action).includes('glue:'));
     const resources = glue.map((s) => JSON.stringify(s.Resource));
     expect(resources[0]).toMatch(/:catalog"/);
     expect(resources[0]).toMatch(/:database\/lake_lake"/);
     expect(resources[0]).toMatch(/:database\/default"/);
     expect(resources[0]).toMatch(/:table\/lake_lake\/\*"/);
-    expect(resources[1]).not.toMatch(/database\/default/);
-    expect(glue[1].Action).toContain('glue:CreateTable');
+    expect(glue[1]).toEqual({ Action: 'glue:CreateDatabase', Effect: 'Allow', Resource: [expect.anything(), expect.anything()] });
+    expect(resources[1]).toMatch(/:catalog".*:database\/default"/);
+    expect(resources[2]).not.toMatch(/database\/default/);
+    expect(glue[2].Action).toContain('glue:CreateTable');
     expect(glue[0].Action).not.toContain('glue:CreateTable');
   });
 
