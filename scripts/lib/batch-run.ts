@@ -89,7 +89,8 @@ export async function runBatch(options: RunBatchOptions, deps: RunBatchDeps): Pr
     const why = cluster?.Status?.StateChangeReason;
     log(`Cluster ${clusterId} is ${state}${why?.Message ? ` (${why.Code ?? ''}: ${why.Message})` : ''}.`);
     log('It terminates itself after its idle timeout; CloudFormation still lists it. Start a new one with:');
-    log(`  npx cdk destroy ${batchStack} && npx cdk deploy ${batchStack}   (with the same -c options as your deploy)`);
+    // The CDK CLI selects stacks by construct id (Batch), not by stack name (<prefix>-batch).
+    log(`  npx cdk destroy Batch && npx cdk deploy Batch   (with the same -c options as your deploy, e.g. -c prefix=${options.prefix})`);
     return 2;
   }
 

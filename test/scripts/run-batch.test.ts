@@ -175,7 +175,7 @@ describe('runBatch', () => {
     expect(lines).toEqual([
       'Cluster j-ABC is TERMINATED (ALL_STEPS_COMPLETED: Cluster was terminated due to idle timeout).',
       'It terminates itself after its idle timeout; CloudFormation still lists it. Start a new one with:',
-      '  npx cdk destroy lake-batch && npx cdk deploy lake-batch   (with the same -c options as your deploy)',
+      '  npx cdk destroy Batch && npx cdk deploy Batch   (with the same -c options as your deploy, e.g. -c prefix=lake)',
     ]);
   });
 
