@@ -8,6 +8,8 @@ import { acknowledgeFindings } from './compliance';
 import { LakeConfig } from './config';
 import { CatalogStack } from './stacks/catalog-stack';
 import { IngestionStack } from './stacks/ingestion-stack';
+import { BatchStack } from './stacks/batch-stack';
+import { NetworkStack } from './stacks/network-stack';
 import { ServingStack } from './stacks/serving-stack';
 import { StorageStack } from './stacks/storage-stack';
 
@@ -15,6 +17,8 @@ export interface LakeStacks {
   readonly storage: StorageStack;
   readonly catalog: CatalogStack;
   readonly ingestion?: IngestionStack;
+  readonly network?: NetworkStack;
+  readonly batch?: BatchStack;
   /** With `layers.serving`. */
   readonly serving?: ServingStack;
 }
@@ -56,6 +60,32 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     })
     : undefined;
 
+  const network =
+    config.layers.batch || (config.layers.serving && config.profile === 'production')
+      ? new NetworkStack(app, 'Network', {
+          ...common('network'),
+          network: config.network,
+          lake: storage.lake,
+          logRetention: config.logRetention,
+          removalPolicy: config.storage.removalPolicy,
+        })
+      : undefined;
+
+  const batch =
+    config.layers.batch && network
+      ? new BatchStack(app, 'Batch', {
+          ...common('batch'),
+          prefix: config.prefix,
+          batch: config.batch,
+          lake: storage.lake,
+          network: network.network,
+          databaseName: config.databaseName,
+          alarmTopic: storage.alarms.topic,
+          logRetention: config.logRetention,
+          removalPolicy: config.storage.removalPolicy,
+        })
+      : undefined;
+
   // parseConfig refuses serving without ingestion; the check narrows the type.
   const serving = config.layers.serving && ingestion
     ? new ServingStack(app, 'Serving', {
@@ -65,11 +95,13 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
       alarmTopic: storage.alarms.topic,
       removalPolicy: config.storage.removalPolicy,
       logRetention: config.logRetention,
+      // Instance endpoints run in the network stack's isolated subnets; serverless ones cannot join a VPC.
+      vpc: config.serving.endpoint.compute === 'instance' ? network?.network.vpc : undefined,
       terminationProtection: config.terminationProtection,
     })
     : undefined;
 
-  const stacks: LakeStacks = { storage, catalog, ingestion, serving };
+  const stacks: LakeStacks = { storage, catalog, ingestion, network, batch, serving };
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);

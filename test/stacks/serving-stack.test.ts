@@ -72,6 +72,17 @@ describe('ServingStack', () => {
     t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ MAX_PAYLOAD_BYTES: '6000000' }) } });
   });
 
+  test("production runs the endpoint in the network stack's isolated subnets; sandbox in no VPC", () => {
+    const isolated = (n: number) => ({
+      'Fn::GetStackOutput': { StackName: 'lake-network', Region: { Ref: 'AWS::Region' }, OutputName: Match.stringLikeRegexp(`IsolatedSubnet${n}`) },
+    });
+    Template.fromStack(servingStack('production')).hasResourceProperties('AWS::SageMaker::Model', {
+      VpcConfig: { Subnets: [isolated(1), isolated(2)], SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('EndpointSecurityGroup'), 'GroupId'] }] },
+      EnableNetworkIsolation: true,
+    });
+    Template.fromStack(servingStack('sandbox')).hasResourceProperties('AWS::SageMaker::Model', { VpcConfig: Match.absent() });
+  });
+
   test('ships the model as one file asset: the deterministic model.tar.gz', () => {
     const stack = servingStack('sandbox');
     expect(stack.modelArtifact.isFile).toBe(true);
