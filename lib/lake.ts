@@ -8,6 +8,7 @@ import { acknowledgeFindings } from './compliance';
 import { LakeConfig } from './config';
 import { CatalogStack } from './stacks/catalog-stack';
 import { IngestionStack } from './stacks/ingestion-stack';
+import { MonitoringStack } from './stacks/monitoring-stack';
 import { BatchStack } from './stacks/batch-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { ServingStack } from './stacks/serving-stack';
@@ -21,6 +22,7 @@ export interface LakeStacks {
   readonly batch?: BatchStack;
   /** With `layers.serving`. */
   readonly serving?: ServingStack;
+  readonly monitoring: MonitoringStack;
 }
 
 export function buildLake(app: App, config: LakeConfig): LakeStacks {
@@ -80,7 +82,6 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
           lake: storage.lake,
           network: network.network,
           databaseName: config.databaseName,
-          alarmTopic: storage.alarms.topic,
           logRetention: config.logRetention,
           removalPolicy: config.storage.removalPolicy,
         })
@@ -101,7 +102,16 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     })
     : undefined;
 
-  const stacks: LakeStacks = { storage, catalog, ingestion, network, batch, serving };
+  const monitoring = new MonitoringStack(app, 'Monitoring', {
+    ...common('monitoring'),
+    alarmTopic: storage.alarms.topic,
+    catalog,
+    ingestion,
+    batch,
+    serving,
+  });
+
+  const stacks: LakeStacks = { storage, catalog, ingestion, network, batch, serving, monitoring };
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);

@@ -90,6 +90,17 @@ describe.each(PROFILES)('the %s app', (profile) => {
     expect(violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   });
 
+  test('every alarm in the app notifies the one alarm topic', () => {
+    const alarms = app.node
+      .findAll()
+      .filter((c): c is CfnResource => CfnResource.isCfnResource(c) && c.cfnResourceType === 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(10);
+    for (const alarm of alarms) {
+      const actions = JSON.stringify(Stack.of(alarm).resolve((alarm as unknown as { alarmActions?: unknown }).alarmActions) ?? []);
+      expect([alarm.node.path, actions]).toEqual([alarm.node.path, expect.stringMatching(/AlarmsTopic/)]);
+    }
+  });
+
   test('every acknowledgement is specific, explained and matches a real finding', () => {
     const findings = allFindings(app);
     for (const ack of acknowledgements(app)) {

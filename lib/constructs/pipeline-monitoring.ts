@@ -57,8 +57,12 @@ export interface PipelineMonitoringProps {
  * EMR state changes to the alarm topic.
  *
  * Each section appears only when its resource is given, so the dashboard covers
- * exactly the layers that are deployed. It adds two alarms of its own, both with the
- * topic as action: dead-letter messages waiting, and real-time view throttling.
+ * exactly the layers that are deployed. It adds one alarm of its own, on real-time view
+ * throttling, with the topic as action; the other layers' constructs carry their own.
+ *
+ * State changes sent to the topic: every crawl that succeeds or fails, every EMR cluster
+ * state change (the cluster costs money while it runs, so its start and end matter), and
+ * every EMR step that fails or is cancelled.
  */
 export class PipelineMonitoring extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
@@ -66,8 +70,10 @@ export class PipelineMonitoring extends Construct {
   public readonly crawlerFailedRule?: events.Rule;
   /** Crawler Succeeded events → topic. Undefined without crawlers. */
   public readonly crawlerSucceededRule?: events.Rule;
-  /** EMR cluster state changes and failed steps → topic. Undefined without a cluster. */
+  /** Every EMR cluster state change → topic (starting, waiting, terminated…). Undefined without a cluster. */
   public readonly clusterRule?: events.Rule;
+  /** Failed or cancelled EMR steps → topic. Undefined without a cluster. */
+  public readonly stepFailedRule?: events.Rule;
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** Titles of the dashboard sections, in order. */
   public readonly sections: string[] = [];
@@ -164,21 +170,26 @@ export class PipelineMonitoring extends Construct {
 
     if (props.clusterId) {
       const dims = { JobFlowId: props.clusterId };
-      this.clusterRule = new events.Rule(this, 'ClusterState', {
-        description: `EMR cluster ${props.clusterId} state changes and failed steps`,
-        eventPattern: {
-          source: ['aws.emr'],
-          detailType: ['EMR Cluster State Change', 'EMR Step Status Change'],
-          detail: { clusterId: [props.clusterId] },
-        },
-      });
-      this.clusterRule.addTarget(
-        new targets.SnsTopic(props.alarmTopic, {
-          message: events.RuleTargetInput.fromText(
-            `EMR ${events.EventField.fromPath('$.detail-type')}: ${events.EventField.fromPath('$.detail.message')}`,
-          ),
-        }),
-      );
+      const emrEvent = (id: string, description: string, detailType: string, states?: string[]) => {
+        const rule = new events.Rule(this, id, {
+          description,
+          eventPattern: {
+            source: ['aws.emr'],
+            detailType: [detailType],
+            detail: { clusterId: [props.clusterId!], ...(states ? { state: states } : {}) },
+          },
+        });
+        rule.addTarget(
+          new targets.SnsTopic(props.alarmTopic, {
+            message: events.RuleTargetInput.fromText(
+              `EMR ${events.EventField.fromPath('$.detail-type')} (${events.EventField.fromPath('$.detail.state')}): ${events.EventField.fromPath('$.detail.message')}`,
+            ),
+          }),
+        );
+        return rule;
+      };
+      this.clusterRule = emrEvent('ClusterState', `EMR cluster ${props.clusterId} state changes`, 'EMR Cluster State Change');
+      this.stepFailedRule = emrEvent('StepFailed', `EMR cluster ${props.clusterId} steps that failed or were cancelled`, 'EMR Step Status Change', ['FAILED', 'CANCELLED']);
       this.section('Batch cluster', [
         this.graph('Idle (1) / running apps', [emr('IsIdle', dims, 'Maximum'), emr('AppsRunning', dims, 'Maximum')]),
         this.graph('YARN memory available (%)', [emr('YARNMemoryAvailablePercentage', dims, 'Minimum')]),
@@ -217,15 +228,6 @@ export class PipelineMonitoring extends Construct {
       if (props.deadLetterQueue) {
         const depth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: this.period });
         widgets.push(this.graph('Dead-letter depth', [depth]));
-        const alarm = depth.createAlarm(this, 'DeadLettersWaiting', {
-          alarmDescription: 'Poison events are waiting in the speed layer dead-letter queue',
-          threshold: 0,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 1,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        });
-        alarm.addAlarmAction(action);
-        this.alarms.push(alarm);
       }
       this.section('Speed layer', widgets);
     }

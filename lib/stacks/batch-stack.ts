@@ -4,7 +4,6 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sns from 'aws-cdk-lib/aws-sns';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { DATASET } from '../../lambda/shared/payment-event';
@@ -20,8 +19,6 @@ export interface BatchStackProps extends StackProps {
   readonly lake: DataLakeStorage;
   readonly network: LakeNetwork;
   readonly databaseName: string;
-  /** Told when a step fails or the cluster terminates with errors. */
-  readonly alarmTopic?: sns.ITopic;
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -67,7 +64,7 @@ export class BatchStack extends Stack {
       maxTaskSpotCapacity: b.maxTaskSpotCapacity,
       terminationProtected: b.terminationProtected,
       costAllocationTags: { project: props.prefix, layer: 'batch' },
-      alarmTopic: props.alarmTopic,
+      // No alarmTopic: the monitoring stack sends cluster state changes and failed steps to the topic.
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });

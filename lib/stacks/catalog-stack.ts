@@ -38,7 +38,7 @@ export class CatalogStack extends Stack {
       encryptDataCatalog: c.encryptDataCatalog,
       removalPolicy: props.removalPolicy,
       logRetention: props.logRetention,
-      alarmTopic: props.alarmTopic,
+      // No alarmTopic: the monitoring stack sends every crawl outcome to the topic.
     });
 
     this.workgroup = new QueryWorkgroup(this, 'Queries', {

@@ -107,39 +107,37 @@ describe('PipelineMonitoring', () => {
     }
   });
 
-  test('sends EMR cluster state changes and step status changes to the topic', () => {
+  test('sends every EMR cluster state change to the topic', () => {
+    const stack = testStack();
+    new PipelineMonitoring(stack, 'Monitoring', everything(stack));
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { source: ['aws.emr'], 'detail-type': ['EMR Cluster State Change'], detail: { clusterId: ['j-ABC123'] } },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Topic') } })],
+    });
+  });
+
+  test('sends failed and cancelled EMR steps to the topic', () => {
     const stack = testStack();
     new PipelineMonitoring(stack, 'Monitoring', everything(stack));
     Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.emr'],
-        'detail-type': ['EMR Cluster State Change', 'EMR Step Status Change'],
-        detail: { clusterId: ['j-ABC123'] },
+        'detail-type': ['EMR Step Status Change'],
+        detail: { clusterId: ['j-ABC123'], state: ['FAILED', 'CANCELLED'] },
       },
       Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Topic') } })],
     });
   });
 
-  test('alarms on dead letters and view throttling, each with the topic as action', () => {
+  test('alarms on real-time view throttling with the topic as action, and on nothing it only graphs', () => {
     const stack = testStack();
     new PipelineMonitoring(stack, 'Monitoring', everything(stack));
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(2);
-    for (const a of alarms) {
-      expect(a.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Topic/) }]);
-    }
-  });
-
-  test('the dead-letter alarm fires on the first waiting message', () => {
-    const stack = testStack();
-    new PipelineMonitoring(stack, 'Monitoring', everything(stack));
-    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0].Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Topic/) }]);
+    expect(alarms[0].Properties).toEqual(
+      expect.objectContaining({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 2 }),
+    );
   });
 
   test('uses 5-minute graphs by default', () => {

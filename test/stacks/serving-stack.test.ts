@@ -35,7 +35,8 @@ describe('ServingStack', () => {
 
   test('outputs what the scripts read', () => {
     const outputs = Template.fromStack(servingStack('sandbox')).toJSON().Outputs;
-    expect(Object.keys(outputs).sort()).toEqual(['DeadLetterQueueUrl', 'EndpointName', 'SpeedLayerFunctionName', 'ViewTableName']);
+    // PublishOutput… outputs carry weak cross-stack references to the monitoring stack.
+    expect(Object.keys(outputs).filter((k) => !k.startsWith('PublishOutput')).sort()).toEqual(['DeadLetterQueueUrl', 'EndpointName', 'SpeedLayerFunctionName', 'ViewTableName']);
   });
 
   test('sandbox: serverless endpoint, shared-throughput consumer, no capture, view without PITR, all destroyed', () => {
