@@ -19,10 +19,12 @@ const context = { logStreamName: '2026/11/22/[$LATEST]abc' } as Context;
 
 let fetchMock: jest.SpyInstance;
 beforeEach(() => {
+  // Keep the handler's structured log lines out of the test output.
+  jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   ec2.reset();
   fetchMock = jest.spyOn(global, 'fetch').mockResolvedValue(new Response(null, { status: 200 }));
 });
-afterEach(() => fetchMock.mockRestore());
+afterEach(() => jest.restoreAllMocks());
 
 describe('the cleanup handler', () => {
   test('reads the rules page by page, revokes them by id and reports success to CloudFormation', async () => {
