@@ -6,11 +6,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { parseConfig, ProfileName } from '../../lib/config';
 import { Templates } from '../../lib/cost/estimate';
 import { buildLake } from '../../lib/lake';
+import { Acknowledgement, ValidationReport } from '../../lib/review/report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -31,6 +33,19 @@ export interface SynthResult {
   readonly templates: Templates;
   /** Whether synth threw (with validation on, a finding throws). */
   readonly error?: Error;
+  /** Every cdk-nag acknowledgement in the construct tree. */
+  readonly acknowledgements: Acknowledgement[];
+  /** The synth's validation-report.json, when it wrote one. */
+  readonly validation?: ValidationReport;
+}
+
+/** Acknowledgements recorded as construct metadata by `Validations.of(c).acknowledge()`. */
+export function acknowledgementsIn(root: IConstruct): Acknowledgement[] {
+  return root.node.findAll().flatMap((c) =>
+    c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason }))),
+  );
 }
 
 export function synthLake(options: SynthOptions): SynthResult {
@@ -52,5 +67,7 @@ export function synthLake(options: SynthOptions): SynthResult {
   }
   const templates: Record<string, Record<string, unknown>> = {};
   for (const stack of assembly.stacks) templates[stack.stackName] = stack.template;
-  return { app, assembly, templates, error };
+  const report = path.join(app.outdir, 'validation-report.json');
+  const validation = fs.existsSync(report) ? (JSON.parse(fs.readFileSync(report, 'utf8')) as ValidationReport) : undefined;
+  return { app, assembly, templates, error, acknowledgements: acknowledgementsIn(app), validation };
 }
