@@ -1,0 +1,207 @@
+import { gzipSync } from 'node:zlib';
+import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AddJobFlowStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
+import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import { GetCrawlerCommand, GlueClient, StartCrawlerCommand } from '@aws-sdk/client-glue';
+import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { mockClient } from 'aws-sdk-client-mock';
+import { takeEvents } from '../../scripts/lib/generator';
+import { Clock, DEFAULT_TIMEOUTS, parseScore, runSmokeTest, SmokeContext } from '../../scripts/lib/smoke';
+import { smokeClients, smokeTest } from '../../scripts/smoke-test';
+
+const T0 = Date.parse('2026-11-22T03:00:00Z');
+const N = 120;
+const events = takeEvents(N, { seed: 7 });
+
+const cfn = mockClient(CloudFormationClient);
+const kinesis = mockClient(KinesisClient);
+const firehose = mockClient(FirehoseClient);
+const s3 = mockClient(S3Client);
+const glue = mockClient(GlueClient);
+const athena = mockClient(AthenaClient);
+const runtime = mockClient(SageMakerRuntimeClient);
+const dynamodb = mockClient(DynamoDBClient);
+const emr = mockClient(EMRClient);
+
+/** Real client objects; the class-level mocks above answer for every instance. */
+const clients = smokeClients();
+
+/** A clock whose sleep moves time on at once. */
+function fakeClock(): Clock {
+  let now = T0;
+  return { now: () => now, sleep: async (ms) => void (now += ms) };
+}
+
+const OUTPUTS: Record<string, Record<string, string>> = {
+  'lake-storage': { RawBucketName: 'raw-bucket' },
+  'lake-ingestion': { StreamName: 'stream', DeliveryStreamName: 'delivery', TransformFunctionName: 'transform' },
+  'lake-catalog': { DatabaseName: 'lake_lake', WorkgroupName: 'lake', RawCrawlerName: 'raw-crawler', CuratedCrawlerName: 'curated-crawler' },
+  'lake-batch': { ClusterId: 'j-1', JobScriptUri: 's3://code/job.py', ClusterLogUri: 's3://logs/' },
+  'lake-serving': { EndpointName: 'scorer', ViewTableName: 'view', DeadLetterQueueUrl: 'https://q', SpeedLayerFunctionName: 'speed' },
+};
+
+function deploy(stacks: string[]): void {
+  for (const name of Object.keys(OUTPUTS)) {
+    const call = cfn.on(DescribeStacksCommand, { StackName: name });
+    if (stacks.includes(name)) {
+      call.resolves({ Stacks: [{ StackName: name, CreationTime: new Date(T0), StackStatus: 'CREATE_COMPLETE', Outputs: Object.entries(OUTPUTS[name]).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })) }] });
+    } else {
+      call.rejects(Object.assign(new Error(`Stack with id ${name} does not exist`), { name: 'ValidationError' }));
+    }
+  }
+}
+
+const rawObject = (ids: readonly string[]) => gzipSync(ids.map((event_id) => JSON.stringify({ event_id, amount: 1 })).join('\n') + '\n');
+
+function happyPath(count = N): void {
+  deploy(Object.keys(OUTPUTS));
+  firehose.on(DescribeDeliveryStreamCommand).resolves({
+    DeliveryStreamDescription: {
+      DeliveryStreamName: 'delivery', DeliveryStreamARN: 'arn', DeliveryStreamStatus: 'ACTIVE', DeliveryStreamType: 'KinesisStreamAsSource', VersionId: '1', HasMoreDestinations: false,
+      Destinations: [{ DestinationId: 'd', ExtendedS3DestinationDescription: { BucketARN: 'arn:aws:s3:::raw-bucket', Prefix: 'raw/payments/', RoleARN: 'r', BufferingHints: {}, CompressionFormat: 'GZIP', EncryptionConfiguration: {} } }],
+    },
+  });
+  // The first PutRecords call fails one record; the retry sends it.
+  kinesis.on(PutRecordsCommand).resolvesOnce({ FailedRecordCount: 1, Records: [{ ErrorCode: 'ProvisionedThroughputExceededException' }, ...Array(N - 1).fill({ SequenceNumber: '1' })] })
+    .resolves({ FailedRecordCount: 0, Records: [{ SequenceNumber: '2' }] });
+  // Nothing in the raw zone at the first look; everything at the second.
+  s3.on(ListObjectsV2Command).resolvesOnce({ Contents: [] })
+    .resolves({ Contents: [{ Key: 'raw/payments/event_date=2026-01-01/a.gz', LastModified: new Date(T0 + 120_000) }, { Key: 'raw/payments/event_date=2026-01-01/old.gz', LastModified: new Date(T0 - 3_600_000) }] });
+  s3.on(GetObjectCommand, { Key: 'raw/payments/event_date=2026-01-01/a.gz' }).resolves({ Body: { transformToByteArray: async () => rawObject(events.map((e) => e.event_id)) } as any });
+  glue.on(StartCrawlerCommand).resolves({});
+  glue.on(GetCrawlerCommand).resolvesOnce({ Crawler: { State: 'RUNNING' } })
+    .resolves({ Crawler: { State: 'READY', LastCrawl: { Status: 'SUCCEEDED', StartTime: new Date(T0 + 1000) } } });
+  athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
+  athena.on(GetQueryExecutionCommand).resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' } } }).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [{ Data: [{ VarCharValue: '_col0' }] }, { Data: [{ VarCharValue: String(count) }] }] } });
+  runtime.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode('{"score": 0.12}') as any });
+  dynamodb.on(DescribeTableCommand).resolves({ Table: { KeySchema: [{ AttributeName: 'event_id', KeyType: 'HASH' }] } });
+  dynamodb.on(BatchGetItemCommand).callsFake((input) => ({ Responses: { view: input.RequestItems.view.Keys } }));
+  emr.on(DescribeClusterCommand).resolves({ Cluster: { Status: { State: 'WAITING' } } });
+  emr.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
+  emr.on(DescribeStepCommand).resolvesOnce({ Step: { Status: { State: 'RUNNING' } } }).resolves({ Step: { Status: { State: 'COMPLETED' } } });
+}
+
+const context = (): SmokeContext => ({ prefix: 'lake', events, idPrefix: 'evt-7-', outputs: {}, startedAt: T0 });
+
+beforeEach(() => {
+  for (const m of [cfn, kinesis, firehose, s3, glue, athena, runtime, dynamodb, emr]) m.reset();
+});
+
+describe('the smoke test', () => {
+  test('passes every step in order when the lake works', async () => {
+    happyPath();
+    const results = await runSmokeTest(clients, context(), fakeClock());
+    expect(results.map((r) => [r.name, r.status])).toEqual([
+      ['read stack outputs', 'passed'],
+      ['delivery stream is active', 'passed'],
+      ['send events', 'passed'],
+      ['events land in the raw zone', 'passed'],
+      ['raw crawler', 'passed'],
+      ['Athena counts the events', 'passed'],
+      ['endpoint scores a known event', 'passed'],
+      ['real-time view has the events', 'passed'],
+      ['batch job runs', 'passed'],
+      ['curated count equals the deduplicated count', 'passed'],
+    ]);
+  });
+
+  test('retries records that PutRecords rejects', async () => {
+    happyPath();
+    const results = await runSmokeTest(clients, context(), fakeClock());
+    expect(kinesis.commandCalls(PutRecordsCommand).map((c) => c.args[0].input.Records?.length)).toEqual([N, 1]);
+    expect(results.find((r) => r.name === 'send events')?.detail).toBe(`${N} events sent (ids evt-7-*)`);
+  });
+
+  test('counts only events in objects written since the start', async () => {
+    happyPath();
+    await runSmokeTest(clients, context(), fakeClock());
+    expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual(['raw/payments/event_date=2026-01-01/a.gz']);
+  });
+
+  test('queries Athena in the lake workgroup and database for this run only', async () => {
+    happyPath();
+    await runSmokeTest(clients, context(), fakeClock());
+    expect(athena.commandCalls(StartQueryExecutionCommand)[0].args[0].input).toEqual({
+      QueryString: "SELECT count(DISTINCT event_id) FROM raw_payments WHERE event_id LIKE 'evt-7-%'",
+      WorkGroup: 'lake',
+      QueryExecutionContext: { Database: 'lake_lake' },
+    });
+  });
+
+  test('stops at the first failure and reports why', async () => {
+    happyPath(N - 3);
+    const results = await runSmokeTest(clients, context(), fakeClock());
+    expect(results.at(-1)).toEqual(expect.objectContaining({ name: 'Athena counts the events', status: 'failed', detail: `Athena counts ${N - 3} events in raw_payments, expected ${N}` }));
+    expect(results.map((r) => r.name)).not.toContain('endpoint scores a known event');
+    expect(runtime.commandCalls(InvokeEndpointCommand)).toHaveLength(0);
+  });
+
+  test('fails a wait that runs past its timeout', async () => {
+    happyPath();
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+    const results = await runSmokeTest(clients, context(), fakeClock(), { ...DEFAULT_TIMEOUTS, rawZoneMs: 60_000, pollMs: 10_000 });
+    expect(results.at(-1)).toEqual(expect.objectContaining({
+      name: 'events land in the raw zone',
+      status: 'failed',
+      detail: `Timed out after 60 s waiting for ${N} events under s3://raw-bucket/raw/payments/ (found 0)`,
+    }));
+  });
+
+  test('skips the steps of layers that are not deployed', async () => {
+    happyPath();
+    cfn.reset();
+    deploy(['lake-storage', 'lake-ingestion', 'lake-catalog']);
+    const results = await runSmokeTest(clients, context(), fakeClock());
+    expect(results.filter((r) => r.status === 'skipped').map((r) => [r.name, r.detail])).toEqual([
+      ['endpoint scores a known event', 'layer off: lake-serving not deployed'],
+      ['real-time view has the events', 'layer off: lake-serving not deployed'],
+      ['batch job runs', 'layer off: lake-batch not deployed'],
+      ['curated count equals the deduplicated count', 'layer off: lake-batch not deployed'],
+    ]);
+    expect(results.every((r) => r.status !== 'failed')).toBe(true);
+  });
+
+  test('fails clearly when the EMR cluster has terminated itself', async () => {
+    happyPath();
+    emr.on(DescribeClusterCommand).resolves({ Cluster: { Status: { State: 'TERMINATED' } } });
+    const results = await runSmokeTest(clients, context(), fakeClock());
+    expect(results.at(-1)).toEqual(expect.objectContaining({
+      name: 'batch job runs',
+      status: 'failed',
+      detail: 'EMR cluster j-1 is TERMINATED (it terminates itself when idle); redeploy the batch stack to get a new one',
+    }));
+  });
+
+  test('the command exits 1 when the storage stack is missing', async () => {
+    deploy([]);
+    const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    await expect(smokeTest({ prefix: 'lake', events: 5 })).resolves.toBe(1);
+    expect(log.mock.calls.map((c) => c[0]).join('\n')).toContain('FAIL  read stack outputs');
+    log.mockRestore();
+  });
+
+  test('rejects a bad event count', async () => {
+    await expect(smokeTest({ prefix: 'lake', events: 0 })).rejects.toThrow('--events must be an integer 1–10000, got 0');
+  });
+});
+
+describe('reading the endpoint score', () => {
+  test.each([
+    ['0.25', 0.25],
+    ['{"score": 0.5}', 0.5],
+    ['{"scores": [0.75]}', 0.75],
+    ['{"predictions": [{"score": 0.9}]}', 0.9],
+    ['[0.1, 0.2]', 0.1],
+  ])('%s → %d', (body, score) => {
+    expect(parseScore(body)).toBe(score);
+  });
+
+  test('says what it could not read', () => {
+    expect(() => parseScore('{"label": "fraud"}')).toThrow('Cannot read a score from the endpoint\'s response: {"label": "fraud"}');
+  });
+});
