@@ -307,7 +307,7 @@ export function estimateIdle(templates: Templates, prices: PriceTable): IdleEsti
             );
           }
           assumptions.add(
-            `EMR is priced per day of running, apart from the idle total${idle ? `; the cluster terminates after ${idle} s idle` : ''}. EBS volumes and Spot discounts are not included.`,
+            `EMR is priced per day of running, apart from the idle total${idle ? `; the cluster terminates after ${idle} s idle` : ''}. Instance fleets are priced at their first instance type; Spot task nodes at On-Demand (an upper bound); EBS volumes are not included.`,
           );
           break;
         }
