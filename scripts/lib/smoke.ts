@@ -314,9 +314,16 @@ export const STEPS: readonly Step[] = [
       const state = Cluster?.Status?.State;
       if (state?.startsWith('TERMINAT')) throw new Error(`EMR cluster ${cluster} is ${state} (it terminates itself when idle); redeploy the batch stack to get a new one`);
       const script = output(ctx, 'batch', 'JobScriptUri');
+      const dates = ctx.events.map((e) => e.event_time.slice(0, 10)).sort();
+      const args = [
+        '--raw-uri', `s3://${output(ctx, 'storage', 'RawBucketName')}/raw/${DATASET}`,
+        '--curated-uri', `s3://${output(ctx, 'storage', 'CuratedBucketName')}/curated`,
+        '--start-date', dates[0],
+        '--end-date', dates[dates.length - 1],
+      ];
       const { StepIds } = await c.emr.send(new AddJobFlowStepsCommand({
         JobFlowId: cluster,
-        Steps: [{ Name: `smoke-${ctx.idPrefix}`, ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', '--deploy-mode', 'cluster', script] } }],
+        Steps: [{ Name: `smoke-${ctx.idPrefix}`, ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', '--deploy-mode', 'cluster', script, ...args] } }],
       }));
       const stepId = StepIds?.[0];
       await waitFor(`EMR step ${stepId}`, async () => {

@@ -37,7 +37,7 @@ function fakeClock(): Clock {
 }
 
 const OUTPUTS: Record<string, Record<string, string>> = {
-  'lake-storage': { RawBucketName: 'raw-bucket' },
+  'lake-storage': { RawBucketName: 'raw-bucket', CuratedBucketName: 'curated-bucket' },
   'lake-ingestion': { StreamName: 'stream', DeliveryStreamName: 'delivery', TransformFunctionName: 'transform' },
   'lake-catalog': { DatabaseName: 'lake_lake', WorkgroupName: 'lake', RawCrawlerName: 'raw-crawler', CuratedCrawlerName: 'curated-crawler' },
   'lake-batch': { ClusterId: 'j-1', JobScriptUri: 's3://code/job.py', ClusterLogUri: 's3://logs/' },
@@ -131,6 +131,17 @@ describe('the smoke test', () => {
       WorkGroup: 'lake',
       QueryExecutionContext: { Database: 'lake_lake' },
     });
+  });
+
+  test('runs the curation job over the dates of the events it sent', async () => {
+    happyPath();
+    await runSmokeTest(clients, context(), fakeClock());
+    const dates = events.map((e) => e.event_time.slice(0, 10)).sort();
+    expect(emr.commandCalls(AddJobFlowStepsCommand)[0].args[0].input.Steps?.[0].HadoopJarStep?.Args).toEqual([
+      'spark-submit', '--deploy-mode', 'cluster', 's3://code/job.py',
+      '--raw-uri', 's3://raw-bucket/raw/payments', '--curated-uri', 's3://curated-bucket/curated',
+      '--start-date', dates[0], '--end-date', dates[dates.length - 1],
+    ]);
   });
 
   test('stops at the first failure and reports why', async () => {
