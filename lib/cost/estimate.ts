@@ -23,6 +23,7 @@ export interface CfnTemplate {
 export interface CfnResource {
   readonly Type: string;
   readonly Properties?: Record<string, Json>;
+  readonly Metadata?: Record<string, Json>;
 }
 
 /** Stack name → template. */

@@ -42,6 +42,8 @@ export interface Statement {
 export interface RoleReview {
   readonly stack: string;
   readonly logicalId: string;
+  /** Construct path from the template metadata, when synth recorded it. */
+  readonly path?: string;
   readonly principals: string[];
   readonly managedPolicies: string[];
   /** Statement source (inline policy or attached AWS::IAM::Policy) → statement. */
@@ -51,6 +53,7 @@ export interface RoleReview {
 export interface StoreEncryption {
   readonly stack: string;
   readonly logicalId: string;
+  readonly path?: string;
   readonly type: string;
   readonly encryption: string;
   /** True when the store is not encrypted (or its encryption is not declared). */
@@ -155,6 +158,7 @@ export function reviewRoles(templates: Templates): RoleReview[] {
       out.push({
         stack,
         logicalId: id,
+        path: role.Metadata?.['aws:cdk:path'],
         principals: principals(props.AssumeRolePolicyDocument),
         managedPolicies: list(props.ManagedPolicyArns).map(render),
         statements: stmts,
@@ -244,7 +248,7 @@ export function reviewEncryption(templates: Templates): StoreEncryption[] {
   return Object.entries(templates).flatMap(([stack, t]) =>
     Object.entries(t.Resources ?? {}).flatMap(([id, res]) => {
       const e = storeEncryption(res, t.Resources ?? {});
-      return e ? [{ stack, logicalId: id, type: res.Type, ...e }] : [];
+      return e ? [{ stack, logicalId: id, path: res.Metadata?.['aws:cdk:path'], type: res.Type, ...e }] : [];
     }),
   );
 }
@@ -330,14 +334,14 @@ export function buildReview(input: ReviewInput): Review {
 
   md.push('## IAM roles', '');
   for (const role of roles) {
-    md.push(`### ${role.stack} / ${role.logicalId}`, '');
+    md.push(`### ${role.stack} / ${role.logicalId}`, '', role.path ? `Construct: \`${role.path}\`.` : '', '');
     md.push(`Assumed by: ${role.principals.join('; ') || '—'}. Managed policies: ${role.managedPolicies.join('; ') || 'none'}.`, '');
     if (role.statements.length === 0) md.push('No inline or attached statements.', '');
     else md.push(table(['', 'source', 'effect', 'actions', 'resources'], role.statements.map((s) => [flag(s.wildcard) || ' ', s.source, s.effect, s.actions.join(', '), s.resources.join(', ')])), '');
   }
 
   md.push('## Encryption of data stores', '');
-  md.push(table(['', 'stack', 'resource', 'type', 'encryption'], stores.map((s) => [flag(s.flagged) || ' ', s.stack, s.logicalId, s.type, s.encryption])), '');
+  md.push(table(['', 'stack', 'resource', 'construct', 'type', 'encryption'], stores.map((s) => [flag(s.flagged) || ' ', s.stack, s.logicalId, s.path ?? '', s.type, s.encryption])), '');
 
   md.push('## Network exposure', '');
   md.push(`VPCs: ${network.vpcs.join('; ') || 'none'}. VPC endpoints: ${network.endpoints.join('; ') || 'none'}.`, '');

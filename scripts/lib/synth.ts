@@ -53,7 +53,7 @@ export function synthLake(options: SynthOptions): SynthResult {
   const own = { profile: options.profile, ...options.context };
   const app = new App({
     outdir: options.outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), `lake-${options.profile}-`)),
-    context: { ...cdkJson.context, ...own, 'aws:cdk:bundling-stacks': [] },
+    context: { ...cdkJson.context, ...own, 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true },
     builtinCloudFormationValidation: options.validation ?? false,
   });
   buildLake(app, parseConfig(own));
