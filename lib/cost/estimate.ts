@@ -18,6 +18,7 @@ export type Json = any;
 /** A synthesized template, as JSON. */
 export interface CfnTemplate {
   readonly Resources?: Record<string, CfnResource>;
+  readonly Outputs?: Record<string, { readonly Value?: Json }>;
 }
 
 export interface CfnResource {
@@ -79,6 +80,7 @@ const FREE_WHEN_IDLE: Record<string, string> = {
   'AWS::Lambda::EventSourceMapping': 'the function is billed per invocation only',
   'AWS::Lambda::Permission': 'no charge',
   'AWS::Logs::LogGroup': 'billed per GB ingested and stored only',
+  'AWS::Logs::LogStream': 'no charge',
   'AWS::DynamoDB::Table': 'on-demand: billed per request and GB stored only',
   'AWS::DynamoDB::GlobalTable': 'on-demand: billed per request and GB stored only',
   'AWS::Glue::Database': 'Data Catalog: first 1M objects and 1M requests a month are free',

@@ -102,28 +102,38 @@ export interface Review {
 
 const list = (x: Json): Json[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
 
-/** A CloudFormation value as readable text: `${Key.Arn}`, `import(Name)`, joined strings. */
-export function render(value: Json): string {
+/**
+ * A CloudFormation value as readable text: `${Key.Arn}`, `import(Name)`, joined
+ * strings. A weak cross-stack reference (`Fn::GetStackOutput`) is followed into
+ * the other stack's outputs when its template is given: `${lake-storage/Raw.Arn}`.
+ */
+export function render(value: Json, templates?: Templates): string {
+  const r = (v: Json) => render(v, templates);
   if (value === null || value === undefined) return '';
   if (typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return value.map(render).join(', ');
+  if (Array.isArray(value)) return value.map(r).join(', ');
+  if ('Fn::GetStackOutput' in value) {
+    const { StackName: stack, OutputName: name } = value['Fn::GetStackOutput'];
+    const target = templates?.[stack]?.Outputs?.[name]?.Value;
+    return target === undefined ? `\${${stack}:${name}}` : r(target).replace(/\$\{/g, `\${${stack}/`);
+  }
   if ('Ref' in value) return `\${${value.Ref}}`;
   if ('Fn::GetAtt' in value) return `\${${list(value['Fn::GetAtt']).join('.')}}`;
-  if ('Fn::ImportValue' in value) return `import(${render(value['Fn::ImportValue'])})`;
+  if ('Fn::ImportValue' in value) return `import(${r(value['Fn::ImportValue'])})`;
   if ('Fn::Join' in value) {
     const [sep, parts] = value['Fn::Join'];
-    return list(parts).map(render).join(sep);
+    return list(parts).map(r).join(sep);
   }
-  if ('Fn::Sub' in value) return render(list(value['Fn::Sub'])[0]);
-  if ('Fn::Select' in value) return `select(${render(value['Fn::Select'][0])}, ${render(value['Fn::Select'][1])})`;
-  if ('Fn::If' in value) return `if(${render(value['Fn::If'])})`;
+  if ('Fn::Sub' in value) return r(list(value['Fn::Sub'])[0]);
+  if ('Fn::Select' in value) return `select(${r(value['Fn::Select'][0])}, ${r(value['Fn::Select'][1])})`;
+  if ('Fn::If' in value) return `if(${r(value['Fn::If'])})`;
   return JSON.stringify(value);
 }
 
-function statements(document: Json): Statement[] {
+function statements(document: Json, templates: Templates): Statement[] {
   return list(document?.Statement).map((s: Json) => {
-    const actions = list(s.Action ?? s.NotAction).map(render);
-    const resources = list(s.Resource ?? s.NotResource).map(render);
+    const actions = list(s.Action ?? s.NotAction).map((a) => render(a, templates));
+    const resources = list(s.Resource ?? s.NotResource).map((x) => render(x, templates));
     return {
       effect: s.Effect ?? 'Allow',
       actions: s.NotAction ? actions.map((a) => `NOT ${a}`) : actions,
@@ -148,19 +158,19 @@ export function reviewRoles(templates: Templates): RoleReview[] {
       const props = role.Properties ?? {};
       const stmts: RoleReview['statements'] = [];
       for (const p of list(props.Policies)) {
-        for (const s of statements(p.PolicyDocument)) stmts.push({ ...s, source: `inline ${p.PolicyName}` });
+        for (const s of statements(p.PolicyDocument, templates)) stmts.push({ ...s, source: `inline ${p.PolicyName}` });
       }
       for (const [pid, policy] of resources.filter(([, r]) => r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')) {
-        const roles = list(policy.Properties?.Roles).map(render);
+        const roles = list(policy.Properties?.Roles).map((v) => render(v));
         if (!roles.includes(`\${${id}}`)) continue;
-        for (const s of statements(policy.Properties?.PolicyDocument)) stmts.push({ ...s, source: pid });
+        for (const s of statements(policy.Properties?.PolicyDocument, templates)) stmts.push({ ...s, source: pid });
       }
       out.push({
         stack,
         logicalId: id,
         path: role.Metadata?.['aws:cdk:path'],
         principals: principals(props.AssumeRolePolicyDocument),
-        managedPolicies: list(props.ManagedPolicyArns).map(render),
+        managedPolicies: list(props.ManagedPolicyArns).map((v) => render(v, templates)),
         statements: stmts,
       });
     }
@@ -168,10 +178,10 @@ export function reviewRoles(templates: Templates): RoleReview[] {
   return out;
 }
 
-const kmsOrFlag = (key: Json, what: string) => (key ? { encryption: `${what}, key ${render(key)}`, flagged: false } : undefined);
+const kmsOrFlag = (key: Json, what: string, rd: (v: Json) => string) => (key ? { encryption: `${what}, key ${rd(key)}`, flagged: false } : undefined);
 
 /** The encryption of one data store, or undefined when the resource is not a data store. */
-function storeEncryption(res: CfnResource, resources: Record<string, CfnResource>): { encryption: string; flagged: boolean } | undefined {
+function storeEncryption(res: CfnResource, resources: Record<string, CfnResource>, rd: (v: Json) => string): { encryption: string; flagged: boolean } | undefined {
   const p = res.Properties ?? {};
   switch (res.Type) {
     case 'AWS::S3::Bucket': {
@@ -179,24 +189,24 @@ function storeEncryption(res: CfnResource, resources: Record<string, CfnResource
       const sse = rule?.ServerSideEncryptionByDefault;
       if (!sse) return { encryption: 'not declared (S3 applies SSE-S3 by default)', flagged: true };
       if (sse.SSEAlgorithm === 'AES256') return { encryption: 'SSE-S3', flagged: false };
-      return { encryption: `SSE-KMS (${sse.SSEAlgorithm}), key ${render(sse.KMSMasterKeyID) || 'aws/s3'}${rule.BucketKeyEnabled ? ', bucket key on' : ''}`, flagged: false };
+      return { encryption: `SSE-KMS (${sse.SSEAlgorithm}), key ${rd(sse.KMSMasterKeyID) || 'aws/s3'}${rule.BucketKeyEnabled ? ', bucket key on' : ''}`, flagged: false };
     }
     case 'AWS::Kinesis::Stream':
       return p.StreamEncryption?.EncryptionType === 'KMS'
-        ? { encryption: `KMS, key ${render(p.StreamEncryption.KeyId)}`, flagged: false }
+        ? { encryption: `KMS, key ${rd(p.StreamEncryption.KeyId)}`, flagged: false }
         : { encryption: 'none', flagged: true };
     case 'AWS::DynamoDB::Table':
     case 'AWS::DynamoDB::GlobalTable':
       return p.SSESpecification?.SSEEnabled
-        ? { encryption: `KMS${p.SSESpecification.KMSMasterKeyId ? `, key ${render(p.SSESpecification.KMSMasterKeyId)}` : ' (AWS managed key)'}`, flagged: false }
+        ? { encryption: `KMS${p.SSESpecification.KMSMasterKeyId ? `, key ${rd(p.SSESpecification.KMSMasterKeyId)}` : ' (AWS managed key)'}`, flagged: false }
         : { encryption: 'AWS owned key (DynamoDB default)', flagged: false };
     case 'AWS::SQS::Queue':
-      return kmsOrFlag(p.KmsMasterKeyId, 'SSE-KMS') ?? (p.SqsManagedSseEnabled === false ? { encryption: 'none', flagged: true } : { encryption: 'SSE-SQS (SQS managed, default)', flagged: false });
+      return kmsOrFlag(p.KmsMasterKeyId, 'SSE-KMS', rd) ?? (p.SqsManagedSseEnabled === false ? { encryption: 'none', flagged: true } : { encryption: 'SSE-SQS (SQS managed, default)', flagged: false });
     case 'AWS::SNS::Topic':
-      return kmsOrFlag(p.KmsMasterKeyId, 'SSE-KMS') ?? { encryption: 'none', flagged: true };
+      return kmsOrFlag(p.KmsMasterKeyId, 'SSE-KMS', rd) ?? { encryption: 'none', flagged: true };
     case 'AWS::SageMaker::EndpointConfig': {
       const serverless = list(p.ProductionVariants).every((v: Json) => v.ServerlessConfig);
-      return kmsOrFlag(p.KmsKeyId, 'KMS') ?? (serverless ? { encryption: 'serverless: AWS managed storage (KmsKeyId not supported)', flagged: false } : { encryption: 'no KmsKeyId', flagged: true });
+      return kmsOrFlag(p.KmsKeyId, 'KMS', rd) ?? (serverless ? { encryption: 'serverless: AWS managed storage (KmsKeyId not supported)', flagged: false } : { encryption: 'no KmsKeyId', flagged: true });
     }
     case 'AWS::Glue::SecurityConfiguration': {
       const e = p.EncryptionConfiguration ?? {};
@@ -208,13 +218,13 @@ function storeEncryption(res: CfnResource, resources: Record<string, CfnResource
     case 'AWS::Glue::DataCatalogEncryptionSettings': {
       const s = p.DataCatalogEncryptionSettings ?? {};
       const atRest = s.EncryptionAtRest?.CatalogEncryptionMode ?? 'DISABLED';
-      return { encryption: `catalog ${atRest}${s.EncryptionAtRest?.SseAwsKmsKeyId ? `, key ${render(s.EncryptionAtRest.SseAwsKmsKeyId)}` : ''}; connection passwords ${s.ConnectionPasswordEncryption?.ReturnConnectionPasswordEncrypted ? 'encrypted' : 'not encrypted'}`, flagged: atRest === 'DISABLED' };
+      return { encryption: `catalog ${atRest}${s.EncryptionAtRest?.SseAwsKmsKeyId ? `, key ${rd(s.EncryptionAtRest.SseAwsKmsKeyId)}` : ''}; connection passwords ${s.ConnectionPasswordEncryption?.ReturnConnectionPasswordEncrypted ? 'encrypted' : 'not encrypted'}`, flagged: atRest === 'DISABLED' };
     }
     case 'AWS::Athena::WorkGroup': {
       const c = p.WorkGroupConfiguration ?? {};
       const e = c.ResultConfiguration?.EncryptionConfiguration;
       if (!e) return { encryption: 'query results not encrypted', flagged: true };
-      return { encryption: `results ${e.EncryptionOption}${e.KmsKey ? `, key ${render(e.KmsKey)}` : ''}${c.EnforceWorkGroupConfiguration ? ', enforced' : ', not enforced'}`, flagged: false };
+      return { encryption: `results ${e.EncryptionOption}${e.KmsKey ? `, key ${rd(e.KmsKey)}` : ''}${c.EnforceWorkGroupConfiguration ? ', enforced' : ', not enforced'}`, flagged: false };
     }
     case 'AWS::EMR::SecurityConfiguration': {
       const e = (typeof p.SecurityConfiguration === 'string' ? JSON.parse(p.SecurityConfiguration) : p.SecurityConfiguration)?.EncryptionConfiguration ?? {};
@@ -226,19 +236,19 @@ function storeEncryption(res: CfnResource, resources: Record<string, CfnResource
     case 'AWS::EMR::Cluster': {
       const ref = p.SecurityConfiguration;
       const id = ref && typeof ref === 'object' && 'Ref' in ref ? ref.Ref : undefined;
-      return ref ? { encryption: `security configuration ${id && resources[id] ? id : render(ref)}`, flagged: false } : { encryption: 'no security configuration', flagged: true };
+      return ref ? { encryption: `security configuration ${id && resources[id] ? id : rd(ref)}`, flagged: false } : { encryption: 'no security configuration', flagged: true };
     }
     case 'AWS::Logs::LogGroup':
-      return kmsOrFlag(p.KmsKeyId, 'KMS') ?? { encryption: 'CloudWatch Logs service-managed encryption', flagged: false };
+      return kmsOrFlag(p.KmsKeyId, 'KMS', rd) ?? { encryption: 'CloudWatch Logs service-managed encryption', flagged: false };
     case 'AWS::KinesisFirehose::DeliveryStream': {
       const dest = p.ExtendedS3DestinationConfiguration ?? p.S3DestinationConfiguration ?? {};
       const kms = dest.EncryptionConfiguration?.KMSEncryptionConfig?.AWSKMSKeyARN;
       const sse = p.DeliveryStreamEncryptionConfigurationInput;
       const source = p.KinesisStreamSourceConfiguration ? 'source: Kinesis stream (encrypted there; Firehose SSE not supported)' : sse ? `SSE ${sse.KeyType}` : 'no SSE';
-      return { encryption: `${source}; S3 writes ${kms ? `KMS key ${render(kms)}` : "bucket's default encryption"}`, flagged: !p.KinesisStreamSourceConfiguration && !sse };
+      return { encryption: `${source}; S3 writes ${kms ? `KMS key ${rd(kms)}` : "bucket's default encryption"}`, flagged: !p.KinesisStreamSourceConfiguration && !sse };
     }
     case 'AWS::SecretsManager::Secret':
-      return kmsOrFlag(p.KmsKeyId, 'KMS') ?? { encryption: 'aws/secretsmanager key', flagged: false };
+      return kmsOrFlag(p.KmsKeyId, 'KMS', rd) ?? { encryption: 'aws/secretsmanager key', flagged: false };
     default:
       return undefined;
   }
@@ -247,7 +257,7 @@ function storeEncryption(res: CfnResource, resources: Record<string, CfnResource
 export function reviewEncryption(templates: Templates): StoreEncryption[] {
   return Object.entries(templates).flatMap(([stack, t]) =>
     Object.entries(t.Resources ?? {}).flatMap(([id, res]) => {
-      const e = storeEncryption(res, t.Resources ?? {});
+      const e = storeEncryption(res, t.Resources ?? {}, (v) => render(v, templates));
       return e ? [{ stack, logicalId: id, path: res.Metadata?.['aws:cdk:path'], type: res.Type, ...e }] : [];
     }),
   );

@@ -13,6 +13,13 @@ describe('rendering CloudFormation values', () => {
     expect(render({ 'Fn::ImportValue': 'lake-storage:ExportsOutputRawArn' })).toBe('import(lake-storage:ExportsOutputRawArn)');
     expect(render({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Raw', 'Arn'] }, '/raw/*']] })).toBe('${Raw.Arn}/raw/*');
   });
+
+  test('a weak cross-stack reference is followed into the outputs of the other stack', () => {
+    const ref = { 'Fn::GetStackOutput': { StackName: 'lake-storage', OutputName: 'RawArn' } };
+    const templates: Templates = { 'lake-storage': { Outputs: { RawArn: { Value: { 'Fn::GetAtt': ['Raw', 'Arn'] } } } } };
+    expect(render({ 'Fn::Join': ['', [ref, '/raw/*']] }, templates)).toBe('${lake-storage/Raw.Arn}/raw/*');
+    expect(render(ref)).toBe('${lake-storage:RawArn}');
+  });
 });
 
 describe('IAM roles', () => {
