@@ -9,7 +9,7 @@
 import { gunzipSync } from 'node:zlib';
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AddJobFlowStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
 import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { GetCrawlerCommand, GlueClient, StartCrawlerCommand } from '@aws-sdk/client-glue';
@@ -209,6 +209,19 @@ export function parseScore(body: string): number {
   return score;
 }
 
+type ViewKey = Record<string, { S: string }>;
+
+/**
+ * The real-time view's key for an event: the speed layer's `pk = customer#<id>`,
+ * `sk = event#<id>` layout, or a table keyed by `event_id` alone.
+ */
+export function viewKey(keySchema: readonly string[], table: string): (e: GeneratedEvent) => ViewKey {
+  const schema = [...keySchema].sort().join(',');
+  if (schema === 'pk:HASH,sk:RANGE') return (e) => ({ pk: { S: `customer#${e.customer_id}` }, sk: { S: `event#${e.event_id}` } });
+  if (schema === 'event_id:HASH') return (e) => ({ event_id: { S: e.event_id } });
+  throw new Error(`Table ${table} has key schema ${schema || 'none'}; the smoke test knows pk/sk (speed layer) or event_id`);
+}
+
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export const STEPS: readonly Step[] = [
@@ -281,28 +294,20 @@ export const STEPS: readonly Step[] = [
     async run(c, ctx, clock, t) {
       const table = output(ctx, 'serving', 'ViewTableName');
       const { Table } = await c.dynamodb.send(new DescribeTableCommand({ TableName: table }));
-      const hash = Table?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
-      const range = Table?.KeySchema?.find((k) => k.KeyType === 'RANGE')?.AttributeName;
-      if (!hash) throw new Error(`Table ${table} has no partition key`);
-      const wanted = new Set(ctx.events.map((e) => e.event_id));
-      const found = new Set<string>();
-      await waitFor(`${wanted.size} events in ${table}`, async () => {
-        if (hash === 'event_id' && !range) {
-          const missing = [...wanted].filter((id) => !found.has(id));
-          for (let i = 0; i < missing.length; i += 100) {
-            const res = await c.dynamodb.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: missing.slice(i, i + 100).map((id) => ({ event_id: { S: id } })) } } }));
-            for (const item of res.Responses?.[table] ?? []) if (item.event_id?.S) found.add(item.event_id.S);
-          }
-        } else {
-          const values = [...new Set(ctx.events.map((e) => String((e as unknown as Record<string, unknown>)[hash])))];
-          for (const v of values) {
-            const res = await c.dynamodb.send(new QueryCommand({ TableName: table, KeyConditionExpression: '#h = :v', ExpressionAttributeNames: { '#h': hash }, ExpressionAttributeValues: { ':v': { S: v } } }));
-            for (const item of res.Items ?? []) if (item.event_id?.S && wanted.has(item.event_id.S)) found.add(item.event_id.S);
-          }
+      const keyOf = viewKey(Table?.KeySchema?.map((k) => `${k.AttributeName}:${k.KeyType}`) ?? [], table);
+      const missing = new Map(ctx.events.map((e) => [e.event_id, keyOf(e)]));
+      await waitFor(`${ctx.events.length} events in ${table}`, async () => {
+        const ids = [...missing.keys()];
+        for (let i = 0; i < ids.length; i += 100) {
+          const keys = ids.slice(i, i + 100).map((id) => missing.get(id)!);
+          const res = await c.dynamodb.send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys } } }));
+          for (const item of res.Responses?.[table] ?? []) if (item.event_id?.S) missing.delete(item.event_id.S);
         }
-        return found.size >= wanted.size ? true : undefined;
-      }, clock, t.viewMs, t.pollMs);
-      return `${found.size} of ${wanted.size} events in ${table}`;
+        return missing.size === 0 ? true : undefined;
+      }, clock, t.viewMs, t.pollMs).catch((err: Error) => {
+        throw new Error(`${err.message} (${missing.size} missing)`);
+      });
+      return `all ${ctx.events.length} events in ${table}`;
     },
   },
   {

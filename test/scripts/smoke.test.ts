@@ -10,7 +10,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { takeEvents } from '../../scripts/lib/generator';
-import { Clock, DEFAULT_TIMEOUTS, parseScore, runSmokeTest, SmokeContext } from '../../scripts/lib/smoke';
+import { Clock, DEFAULT_TIMEOUTS, parseScore, runSmokeTest, SmokeContext, viewKey } from '../../scripts/lib/smoke';
 import { smokeClients, smokeTest } from '../../scripts/smoke-test';
 
 const T0 = Date.parse('2026-11-22T03:00:00Z');
@@ -79,8 +79,11 @@ function happyPath(count = N): void {
   athena.on(GetQueryExecutionCommand).resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' } } }).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
   athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [{ Data: [{ VarCharValue: '_col0' }] }, { Data: [{ VarCharValue: String(count) }] }] } });
   runtime.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode('{"score": 0.12}') as any });
-  dynamodb.on(DescribeTableCommand).resolves({ Table: { KeySchema: [{ AttributeName: 'event_id', KeyType: 'HASH' }] } });
-  dynamodb.on(BatchGetItemCommand).callsFake((input) => ({ Responses: { view: input.RequestItems.view.Keys } }));
+  dynamodb.on(DescribeTableCommand).resolves({ Table: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] } });
+  // The view returns each requested item, with the event_id attribute the speed layer writes.
+  dynamodb.on(BatchGetItemCommand).callsFake((input) => ({
+    Responses: { view: input.RequestItems.view.Keys.map((k: any) => ({ ...k, event_id: { S: k.sk.S.replace('event#', '') } })) },
+  }));
   emr.on(DescribeClusterCommand).resolves({ Cluster: { Status: { State: 'WAITING' } } });
   emr.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
   emr.on(DescribeStepCommand).resolvesOnce({ Step: { Status: { State: 'RUNNING' } } }).resolves({ Step: { Status: { State: 'COMPLETED' } } });
@@ -177,6 +180,14 @@ describe('the smoke test', () => {
     expect(results.every((r) => r.status !== 'failed')).toBe(true);
   });
 
+  test('waits for the view and says how many events are missing', async () => {
+    happyPath();
+    dynamodb.on(BatchGetItemCommand).resolves({ Responses: { view: [] } });
+    const results = await runSmokeTest(clients, context(), fakeClock(), { ...DEFAULT_TIMEOUTS, viewMs: 30_000, pollMs: 10_000 });
+    expect(results.at(-1)).toEqual(expect.objectContaining({ name: 'real-time view has the events', status: 'failed', detail: `Timed out after 30 s waiting for ${N} events in view (${N} missing)` }));
+    expect(dynamodb.commandCalls(BatchGetItemCommand).length).toBe(4 * 2);
+  });
+
   test('fails clearly when the EMR cluster has terminated itself', async () => {
     happyPath();
     emr.on(DescribeClusterCommand).resolves({ Cluster: { Status: { State: 'TERMINATED' } } });
@@ -198,6 +209,22 @@ describe('the smoke test', () => {
 
   test('rejects a bad event count', async () => {
     await expect(smokeTest({ prefix: 'lake', events: 0 })).rejects.toThrow('--events must be an integer 1–10000, got 0');
+  });
+});
+
+describe('the real-time view key', () => {
+  const [event] = events;
+
+  test('follows the speed layer layout: customer partition, event sort key', () => {
+    expect(viewKey(['pk:HASH', 'sk:RANGE'], 'view')(event)).toEqual({ pk: { S: `customer#${event.customer_id}` }, sk: { S: `event#${event.event_id}` } });
+  });
+
+  test('or a table keyed by event_id', () => {
+    expect(viewKey(['event_id:HASH'], 'view')(event)).toEqual({ event_id: { S: event.event_id } });
+  });
+
+  test('names a key schema it does not know', () => {
+    expect(() => viewKey(['id:HASH'], 'view')).toThrow('Table view has key schema id:HASH; the smoke test knows pk/sk (speed layer) or event_id');
   });
 });
 
