@@ -4,7 +4,7 @@
  * Every `-c key=value` the app accepts is listed in CONTEXT_KEYS. Anything
  * else that is not a CDK-owned key fails synth with a message that names it.
  */
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 
 export type ProfileName = 'sandbox' | 'production';
@@ -37,6 +37,22 @@ export interface StorageSettings {
   readonly noncurrentVersionExpireAfterDays: number;
 }
 
+export interface CatalogSettings {
+  /** Glue cron for the raw crawler; undefined = on demand only. */
+  readonly rawCrawlerSchedule?: string;
+  /** Glue cron for the curated crawler; undefined = on demand only. */
+  readonly curatedCrawlerSchedule?: string;
+  /** Account-wide Glue Data Catalog encryption with the lake key. */
+  readonly encryptDataCatalog: boolean;
+  /** Athena per-query data-scanned cutoff, bytes (≥ 10 MB). */
+  readonly bytesScannedCutoffPerQuery: number;
+  /** Alarm when the workgroup scans more than this many bytes in `dataScannedAlarmPeriod`. */
+  readonly dataScannedAlarmBytes: number;
+  readonly dataScannedAlarmPeriod: Duration;
+  /** Delete the workgroup with its saved queries and history on stack deletion. */
+  readonly recursiveDeleteOption: boolean;
+}
+
 export interface LakeConfig {
   readonly profile: ProfileName;
   /** Prefix for stack names and the few physical names that need one. */
@@ -51,6 +67,7 @@ export interface LakeConfig {
   /** Termination protection on the stateful stacks. */
   readonly terminationProtection: boolean;
   readonly storage: StorageSettings;
+  readonly catalog: CatalogSettings;
 }
 
 interface ContextKey {
@@ -111,6 +128,17 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
       rawGlacierAfterDays: production ? 180 : 90,
       queryResultsExpireAfterDays: production ? 30 : 7,
       noncurrentVersionExpireAfterDays: production ? 90 : 30,
+    },
+    catalog: {
+      // Sandbox: crawl on demand, so an idle lake costs nothing. Production: register the new
+      // day's raw partition shortly after midnight UTC, and the curated views after the batch run.
+      rawCrawlerSchedule: production ? 'cron(30 0 * * ? *)' : undefined,
+      curatedCrawlerSchedule: production ? 'cron(0 5 * * ? *)' : undefined,
+      encryptDataCatalog: false,
+      bytesScannedCutoffPerQuery: production ? 100_000_000_000 : 1_000_000_000,
+      dataScannedAlarmBytes: production ? 1_000_000_000_000 : 10_000_000_000,
+      dataScannedAlarmPeriod: Duration.hours(1),
+      recursiveDeleteOption: !production,
     },
   };
 }

@@ -6,10 +6,12 @@ import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { acknowledgeFindings } from './compliance';
 import { LakeConfig } from './config';
+import { CatalogStack } from './stacks/catalog-stack';
 import { StorageStack } from './stacks/storage-stack';
 
 export interface LakeStacks {
   readonly storage: StorageStack;
+  readonly catalog: CatalogStack;
 }
 
 export function buildLake(app: App, config: LakeConfig): LakeStacks {
@@ -27,7 +29,18 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     terminationProtection: config.terminationProtection,
   });
 
-  const stacks: LakeStacks = { storage };
+  const catalog = new CatalogStack(app, 'Catalog', {
+    ...common('catalog'),
+    prefix: config.prefix,
+    databaseName: config.databaseName,
+    lake: storage.lake,
+    alarmTopic: storage.alarms.topic,
+    catalog: config.catalog,
+    removalPolicy: config.storage.removalPolicy,
+    logRetention: config.logRetention,
+  });
+
+  const stacks: LakeStacks = { storage, catalog };
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);

@@ -47,6 +47,27 @@ describe('parseConfig', () => {
     expect(config.terminationProtection).toBe(true);
   });
 
+  test('sandbox crawls on demand, cuts queries off at 1 GB and lets the workgroup be deleted', () => {
+    const { catalog } = parseConfig({ profile: 'sandbox' });
+    expect(catalog.rawCrawlerSchedule).toBeUndefined();
+    expect(catalog.curatedCrawlerSchedule).toBeUndefined();
+    expect(catalog.bytesScannedCutoffPerQuery).toBe(1_000_000_000);
+    expect(catalog.dataScannedAlarmBytes).toBe(10_000_000_000);
+    expect(catalog.recursiveDeleteOption).toBe(true);
+    expect(catalog.encryptDataCatalog).toBe(false);
+  });
+
+  test('production crawls daily, cuts queries off at 100 GB and keeps the workgroup history', () => {
+    const { catalog } = parseConfig({ profile: 'production' });
+    expect(catalog.rawCrawlerSchedule).toBe('cron(30 0 * * ? *)');
+    expect(catalog.curatedCrawlerSchedule).toBe('cron(0 5 * * ? *)');
+    expect(catalog.bytesScannedCutoffPerQuery).toBe(100_000_000_000);
+    expect(catalog.dataScannedAlarmBytes).toBe(1_000_000_000_000);
+    expect(catalog.dataScannedAlarmPeriod.toHours()).toBe(1);
+    expect(catalog.recursiveDeleteOption).toBe(false);
+    expect(catalog.encryptDataCatalog).toBe(false);
+  });
+
   test('layer switches take CLI strings and booleans', () => {
     expect(parseConfig({ batch: 'false', serving: false, ingestion: 'true' }).layers).toEqual({
       ingestion: true,

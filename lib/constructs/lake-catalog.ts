@@ -1,0 +1,408 @@
+import { Annotations, ArnFormat, Aws, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+export interface LakeCatalogProps {
+  /**
+   * Glue database for every table the crawlers create. Athena allows lower-case
+   * letters, digits and underscores only.
+   */
+  readonly databaseName: string;
+  /**
+   * The lake key: it decrypts the zones the crawlers read, and encrypts crawler logs,
+   * Glue job output and job bookmarks. Its policy gets a statement that lets CloudWatch
+   * Logs use it for `/aws-glue/*` log groups (only possible for a key defined in this app).
+   */
+  readonly key: kms.IKey;
+  /** Bucket of the raw zone (newline-delimited JSON written by Firehose). */
+  readonly rawBucket: s3.IBucket;
+  /** Bucket of the curated zone (Parquet written by Spark). */
+  readonly curatedBucket: s3.IBucket;
+  /**
+   * Key prefix of the raw zone in its bucket; ends with `/`.
+   * @default 'raw/'
+   */
+  readonly rawPrefix?: string;
+  /**
+   * Key prefix of the curated zone in its bucket; ends with `/`.
+   * @default 'curated/'
+   */
+  readonly curatedPrefix?: string;
+  /**
+   * Datasets (folders under the raw prefix) the raw crawler catalogs, one table each: `raw_<dataset>`.
+   * @default ['payments']
+   */
+  readonly rawDatasets?: string[];
+  /**
+   * Datasets (folders under the curated prefix) the curated crawler catalogs, one table each: `curated_<dataset>`.
+   * @default ['payments', 'merchant_daily']
+   */
+  readonly curatedDatasets?: string[];
+  /**
+   * When the raw crawler runs, as a Glue cron expression (`cron(30 0 * * ? *)`).
+   * @default - on demand only, so an idle lake costs nothing
+   */
+  readonly rawCrawlerSchedule?: string;
+  /**
+   * When the curated crawler runs, as a Glue cron expression.
+   * @default - on demand only
+   */
+  readonly curatedCrawlerSchedule?: string;
+  /**
+   * Encrypt the account's Glue Data Catalog at rest with `key`. This is an account- and
+   * Region-wide setting: every principal that reads or writes any catalog object in the
+   * Region then needs `kms:Decrypt` (and writers `kms:Encrypt`/`kms:GenerateDataKey`) on
+   * the key. Enable it in one stack per account and Region only.
+   * @default false
+   */
+  readonly encryptDataCatalog?: boolean;
+  /**
+   * What happens to the database (and its table definitions), the security configuration and
+   * the crawler log groups when the stack is deleted. The data in S3 is not affected either way.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Retention of the crawlers' log groups.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Topic notified when a crawl fails (EventBridge "Glue Crawler State Change", state Failed).
+   * The topic must let `events.amazonaws.com` publish (and use its key).
+   * @default - no failure notification
+   */
+  readonly alarmTopic?: sns.ITopic;
+}
+
+/** One crawled zone: its crawler, the crawler's role and the tables it may write. */
+export interface CatalogZone {
+  readonly crawler: glue.CfnCrawler;
+  readonly role: iam.Role;
+  /**
+   * The crawler's log group, created here with retention and the key so that it is deleted
+   * with the stack; Glue would otherwise create it on the first crawl and keep it forever.
+   */
+  readonly logGroup: logs.LogGroup;
+  /** Table-name prefix, e.g. `raw_`. */
+  readonly tablePrefix: string;
+  /** The S3 include paths, one per dataset. */
+  readonly paths: string[];
+  /** The datasets' key prefixes in the bucket, e.g. `raw/payments/`. */
+  readonly keyPrefixes: string[];
+  /** The tables the crawler creates, one per dataset: `<tablePrefix><dataset>`. */
+  readonly tableNames: string[];
+}
+
+const DATABASE_NAME = /^[a-z0-9_]{1,255}$/;
+const DATASET_NAME = /^[a-z0-9_]{1,100}$/;
+const PREFIX = /^(?:[A-Za-z0-9!_.*'()-]+\/)+$/;
+const GLUE_CRON = /^cron\(\S+( \S+){5}\)$/;
+
+/** Spark and EMRFS leave markers next to Parquet files; they are not data. */
+const CURATED_EXCLUSIONS = ['**/_SUCCESS', '**_$folder$', '**/_temporary/**', '**/_spark_metadata/**'];
+
+/**
+ * The Glue side of the lake: a database, a security configuration and one crawler per zone.
+ *
+ * - The raw crawler catalogs `s3://<raw>/<rawPrefix><dataset>/` as `raw_<dataset>`, the curated
+ *   crawler `s3://<curated>/<curatedPrefix><dataset>/` as `curated_<dataset>`. Each dataset
+ *   folder is its own include path, so one dataset gives exactly one table, partitioned by the
+ *   `event_date=` folders below it.
+ * - Crawls after the first only visit folders added since the last crawl
+ *   (CRAWL_NEW_FOLDERS_ONLY); Glue then requires the LOG schema-change behaviours.
+ * - Each crawler has its own role: read on its datasets' prefixes, decrypt with the key,
+ *   catalog writes on its own tables, and its own encrypted log group.
+ */
+export class LakeCatalog extends Construct {
+  public readonly database: glue.Database;
+  /** Encrypts crawler and job logs (SSE-KMS), job output in S3 (SSE-KMS) and job bookmarks (CSE-KMS). */
+  public readonly securityConfiguration: glue.SecurityConfiguration;
+  public readonly raw: CatalogZone;
+  public readonly curated: CatalogZone;
+  /** Sends failed crawls to the alarm topic; undefined without `alarmTopic`. */
+  public readonly crawlerFailureRule?: events.Rule;
+  /** The account catalog, encrypted with the key when `encryptDataCatalog` is set. */
+  public readonly catalog: glue.ICatalog;
+
+  private readonly key: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: LakeCatalogProps) {
+    super(scope, id);
+
+    const rawPrefix = props.rawPrefix ?? 'raw/';
+    const curatedPrefix = props.curatedPrefix ?? 'curated/';
+    const rawDatasets = props.rawDatasets ?? ['payments'];
+    const curatedDatasets = props.curatedDatasets ?? ['payments', 'merchant_daily'];
+    const encryptDataCatalog = props.encryptDataCatalog ?? false;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    if (!DATABASE_NAME.test(props.databaseName)) {
+      throw new Error(
+        `LakeCatalog: databaseName must be 1–255 lower-case letters, digits or underscores (Athena's rule), got "${props.databaseName}"`,
+      );
+    }
+    for (const [prop, value] of [['rawPrefix', rawPrefix], ['curatedPrefix', curatedPrefix]] as const) {
+      if (!PREFIX.test(value)) {
+        throw new Error(`LakeCatalog: ${prop} must be one or more folder names each ending with "/", got "${value}"`);
+      }
+    }
+    for (const [prop, value] of [['rawDatasets', rawDatasets], ['curatedDatasets', curatedDatasets]] as const) {
+      if (value.length === 0 || value.some((d) => !DATASET_NAME.test(d)) || new Set(value).size !== value.length) {
+        throw new Error(
+          `LakeCatalog: ${prop} must be distinct names of lower-case letters, digits or underscores, at least one, got [${value.join(', ')}]`,
+        );
+      }
+    }
+    for (const [prop, value] of [['rawCrawlerSchedule', props.rawCrawlerSchedule], ['curatedCrawlerSchedule', props.curatedCrawlerSchedule]] as const) {
+      if (value !== undefined && !GLUE_CRON.test(value)) {
+        throw new Error(`LakeCatalog: ${prop} must be a Glue cron expression with 6 fields, e.g. cron(30 0 * * ? *), got "${value}"`);
+      }
+    }
+
+    this.key = props.key;
+
+    // The account catalog's encryption must be fixed before anything in the stack uses the catalog.
+    this.catalog = encryptDataCatalog
+      ? glue.Catalog.encryptAccount(this, { encryptionAtRest: glue.DataCatalogEncryptionAtRest.kms(props.key) })
+      : glue.Catalog.forAccount(this);
+
+    this.database = new glue.Database(this, 'Database', {
+      databaseName: props.databaseName,
+      description: 'Data lake: raw_* tables from the raw zone, curated_* tables from the curated zone',
+      catalog: this.catalog,
+      removalPolicy,
+    });
+
+    this.securityConfiguration = new glue.SecurityConfiguration(this, 'SecurityConfiguration', {
+      cloudWatchEncryption: glue.CloudWatchEncryption.kms(props.key),
+      s3Encryption: glue.S3Encryption.kms(props.key),
+      jobBookmarksEncryption: glue.JobBookmarksEncryption.clientSideKms(props.key),
+      removalPolicy,
+    });
+    this.allowLogsToUseKey(props.key);
+
+    this.raw = this.addZone('Raw', {
+      bucket: props.rawBucket,
+      prefix: rawPrefix,
+      datasets: rawDatasets,
+      tablePrefix: 'raw_',
+      exclusions: [],
+      schedule: props.rawCrawlerSchedule,
+      removalPolicy,
+      logRetention,
+      description: 'Raw zone: newline-delimited JSON from Firehose, partitioned by event_date',
+    });
+    this.curated = this.addZone('Curated', {
+      bucket: props.curatedBucket,
+      prefix: curatedPrefix,
+      datasets: curatedDatasets,
+      tablePrefix: 'curated_',
+      exclusions: CURATED_EXCLUSIONS,
+      schedule: props.curatedCrawlerSchedule,
+      removalPolicy,
+      logRetention,
+      description: 'Curated zone: Parquet batch views from Spark, partitioned by event_date',
+    });
+
+    if (props.alarmTopic) {
+      this.crawlerFailureRule = new events.Rule(this, 'CrawlerFailed', {
+        description: 'A lake crawler failed',
+        eventPattern: {
+          source: ['aws.glue'],
+          detailType: ['Glue Crawler State Change'],
+          detail: { state: ['Failed'], crawlerName: [this.raw.crawler.ref, this.curated.crawler.ref] },
+        },
+        targets: [new targets.SnsTopic(props.alarmTopic)],
+      });
+    }
+  }
+
+  /** Read the database's table definitions and partitions, as Athena needs to query them. */
+  public grantRead(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'glue:GetDatabase',
+        'glue:GetTable',
+        'glue:GetTables',
+        'glue:GetPartition',
+        'glue:GetPartitions',
+        'glue:BatchGetPartition',
+      ],
+      resourceArns: this.catalogArns('*'),
+    });
+    if (this.catalog.encryptionKey) this.key.grantDecrypt(grantee);
+    return grant;
+  }
+
+  /** The catalog, the database and the named tables (`*` for all) in it. */
+  private catalogArns(...tables: string[]): string[] {
+    const stack = Stack.of(this);
+    const db = this.database.databaseName;
+    return [
+      stack.formatArn({ service: 'glue', resource: 'catalog' }),
+      stack.formatArn({ service: 'glue', resource: 'database', resourceName: db }),
+      ...tables.map((t) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${db}/${t}` })),
+    ];
+  }
+
+  /** CloudWatch Logs encrypts the crawlers' log groups itself, so the key policy must allow it. */
+  private allowLogsToUseKey(key: kms.IKey): void {
+    const keyStack = Stack.of(key);
+    const { statementAdded } = key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchLogsForGlue',
+        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': keyStack.formatArn({
+              service: 'logs',
+              resource: 'log-group',
+              resourceName: '/aws-glue/*',
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
+    if (!statementAdded) {
+      Annotations.of(this).addWarningV2(
+        'lake-catalog:key-policy',
+        'The key is imported: allow logs.<region>.amazonaws.com to use it for /aws-glue/* log groups, or crawls fail to log.',
+      );
+    }
+  }
+
+  private addZone(
+    id: string,
+    zone: {
+      bucket: s3.IBucket;
+      prefix: string;
+      datasets: string[];
+      tablePrefix: string;
+      exclusions: string[];
+      schedule?: string;
+      removalPolicy: RemovalPolicy;
+      logRetention: logs.RetentionDays;
+      description: string;
+    },
+  ): CatalogZone {
+    const stack = Stack.of(this);
+    const role = new iam.Role(this, `${id}CrawlerRole`, {
+      assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
+      description: `${id} crawler of the lake catalog`,
+    });
+
+    const keyPrefixes = zone.datasets.map((d) => `${zone.prefix}${d}/`);
+    // Listing is limited to the datasets' prefixes. IfExists: requests without a prefix
+    // (HeadBucket, which Glue may use to check that a target exists when the crawler is
+    // created) must still pass; object reads stay limited by ReadDatasets.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListDatasets',
+        actions: ['s3:ListBucket'],
+        resources: [zone.bucket.bucketArn],
+        conditions: { StringLikeIfExists: { 's3:prefix': keyPrefixes.flatMap((p) => [p, `${p}*`]) } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'LocateBucket', actions: ['s3:GetBucketLocation'], resources: [zone.bucket.bucketArn] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadDatasets',
+        actions: ['s3:GetObject'],
+        resources: keyPrefixes.map((p) => zone.bucket.arnForObjects(`${p}*`)),
+      }),
+    );
+    // Decrypt the zone's objects; encrypt for the encrypted log group (and the catalog, if encrypted).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'UseLakeKey',
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: [this.key.keyArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnTables',
+        actions: [
+          'glue:GetDatabase',
+          'glue:GetTable',
+          'glue:GetTables',
+          'glue:CreateTable',
+          'glue:UpdateTable',
+          'glue:GetPartition',
+          'glue:GetPartitions',
+          'glue:BatchGetPartition',
+          'glue:CreatePartition',
+          'glue:BatchCreatePartition',
+          'glue:UpdatePartition',
+          'glue:BatchUpdatePartition',
+          'glue:CreatePartitionIndex',
+          'glue:GetPartitionIndexes',
+        ],
+        // Exactly the tables this crawler creates: one per dataset.
+        resources: this.catalogArns(...zone.datasets.map((d) => `${zone.tablePrefix}${d}`)),
+      }),
+    );
+    // With a security configuration, Glue logs to /aws-glue/crawlers-role/<role>-<configuration>.
+    const logGroupName = `/aws-glue/crawlers-role/${role.roleName}-${this.securityConfiguration.securityConfigurationName}`;
+    const logGroup = new logs.LogGroup(this, `${id}CrawlerLogs`, {
+      logGroupName,
+      encryptionKey: this.key,
+      retention: zone.logRetention,
+      removalPolicy: zone.removalPolicy,
+    });
+    const logGroupArn = stack.formatArn({
+      service: 'logs',
+      resource: 'log-group',
+      resourceName: logGroupName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOwnEncryptedLogs',
+        actions: ['logs:CreateLogGroup', 'logs:AssociateKmsKey', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroupArn, `${logGroupArn}:*`],
+      }),
+    );
+
+    const paths = keyPrefixes.map((p) => `s3://${zone.bucket.bucketName}/${p}`);
+    const crawler = new glue.CfnCrawler(this, `${id}Crawler`, {
+      description: zone.description,
+      role: role.roleArn,
+      databaseName: this.database.databaseName,
+      tablePrefix: zone.tablePrefix,
+      targets: {
+        s3Targets: paths.map((path) => ({ path, exclusions: zone.exclusions.length > 0 ? zone.exclusions : undefined })),
+      },
+      crawlerSecurityConfiguration: this.securityConfiguration.securityConfigurationName,
+      schedule: zone.schedule ? { scheduleExpression: zone.schedule } : undefined,
+      recrawlPolicy: { recrawlBehavior: 'CRAWL_NEW_FOLDERS_ONLY' },
+      // Glue requires LOG for both when it crawls new folders only.
+      schemaChangePolicy: { updateBehavior: 'LOG', deleteBehavior: 'LOG' },
+      configuration: JSON.stringify({
+        Version: 1.0,
+        Grouping: { TableGroupingPolicy: 'CombineCompatibleSchemas' },
+        CrawlerOutput: { Partitions: { AddOrUpdateBehavior: 'InheritFromTable' } },
+      }),
+    });
+    // The role's policy and the log group must exist before a scheduled crawl can start.
+    crawler.node.addDependency(role, logGroup);
+
+    const tableNames = zone.datasets.map((d) => `${zone.tablePrefix}${d}`);
+    return { crawler, role, logGroup, tablePrefix: zone.tablePrefix, paths, keyPrefixes, tableNames };
+  }
+}
