@@ -188,6 +188,40 @@ function alarmMetrics(props: Record<string, Json>): number {
   return Math.max(1, metrics.filter((m) => m.MetricStat).length);
 }
 
+/** Count of values a cron field matches: a star, a start with a step (`0/15`, or a star), `a-b`, `a,b,c` or a number; undefined if unsure. */
+function cronCount(field: string, size: number): number | undefined {
+  let total = 0;
+  for (const part of field.split(',')) {
+    let m: RegExpMatchArray | null;
+    if (part === '*') total += size;
+    else if ((m = part.match(/^(\*|\d+)\/(\d+)$/))) total += Math.ceil((size - (m[1] === '*' ? 0 : Number(m[1]))) / Number(m[2]));
+    else if ((m = part.match(/^(\d+)-(\d+)$/))) total += Number(m[2]) - Number(m[1]) + 1;
+    else if (/^\d+$/.test(part)) total += 1;
+    else return undefined;
+  }
+  return total;
+}
+
+/**
+ * Runs per day of an EventBridge/Glue schedule: `rate(n unit)` or a daily
+ * `cron(min hour * * ? *)`. Undefined when it runs on some days only or the
+ * expression is not understood.
+ */
+export function runsPerDay(expression: string): number | undefined {
+  const rate = expression.match(/^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/);
+  if (rate) {
+    const n = Number(rate[1]);
+    return rate[2].startsWith('minute') ? 1440 / n : rate[2].startsWith('hour') ? 24 / n : 1 / n;
+  }
+  const cron = expression.match(/^cron\((\S+) (\S+) (\S+) (\S+) (\S+)(?: (\S+))?\)$/);
+  if (!cron) return undefined;
+  const [, min, hour, dom, month, dow] = cron;
+  if (![dom, dow].every((f) => f === '*' || f === '?') || month !== '*') return undefined;
+  const mins = cronCount(min, 60);
+  const hours = cronCount(hour, 24);
+  return mins === undefined || hours === undefined ? undefined : mins * hours;
+}
+
 /** Idle cost of every stack. */
 export function estimateIdle(templates: Templates, prices: PriceTable): IdleEstimate {
   const lines: CostLine[] = [];
@@ -315,9 +349,15 @@ export function estimateIdle(templates: Templates, prices: PriceTable): IdleEsti
           break;
         }
         case 'AWS::Glue::Crawler': {
-          if (props.Schedule?.ScheduleExpression) {
+          const schedule: string | undefined = props.Schedule?.ScheduleExpression;
+          const runs = schedule ? runsPerDay(schedule) : undefined;
+          if (schedule && runs !== undefined) {
             const p = price(prices, 'glue.crawler-dpu-hour');
-            unpriced.push({ stack, logicalId: id, type: res.Type, reason: `scheduled (${props.Schedule.ScheduleExpression}): each run costs at least 10 min × DPUs × ${usd(p)}/DPU-hour` });
+            add(`scheduled ${schedule}: ${runs} run(s)/day × 10 min minimum × 1 DPU × ${usd(p)}/DPU-hour`, (runs * 10 / 60) * p);
+            assumptions.add('Scheduled crawlers: each run billed at the 10-minute minimum on 1 DPU; longer or larger crawls cost more.');
+          } else if (schedule) {
+            const p = price(prices, 'glue.crawler-dpu-hour');
+            unpriced.push({ stack, logicalId: id, type: res.Type, reason: `scheduled (${schedule}): each run costs at least 10 min × DPUs × ${usd(p)}/DPU-hour` });
           } else {
             free.push({ stack, logicalId: id, type: res.Type, reason: FREE_WHEN_IDLE[res.Type] });
           }

@@ -1,4 +1,4 @@
-import { CfnTemplate, DAYS_PER_MONTH, describeLake, estimateIdle, estimateUsage, LakeShape } from '../../lib/cost/estimate';
+import { CfnTemplate, DAYS_PER_MONTH, describeLake, estimateIdle, estimateUsage, LakeShape, runsPerDay } from '../../lib/cost/estimate';
 import { loadPrices } from '../../lib/cost/prices';
 
 const prices = loadPrices();
@@ -150,13 +150,31 @@ describe('idle cost', () => {
     });
   });
 
-  test('a scheduled crawler is flagged as unpriced; an on-demand one is free', () => {
+  test('a scheduled crawler costs its runs at the 10-minute minimum; an on-demand one is free', () => {
     const e = idle({
-      Scheduled: { Type: 'AWS::Glue::Crawler', Properties: { Schedule: { ScheduleExpression: 'cron(0 * * * ? *)' } } },
+      Daily: { Type: 'AWS::Glue::Crawler', Properties: { Schedule: { ScheduleExpression: 'cron(30 0 * * ? *)' } } },
+      Hourly: { Type: 'AWS::Glue::Crawler', Properties: { Schedule: { ScheduleExpression: 'cron(0 * * * ? *)' } } },
+      Weekdays: { Type: 'AWS::Glue::Crawler', Properties: { Schedule: { ScheduleExpression: 'cron(0 6 ? * MON-FRI *)' } } },
       OnDemand: { Type: 'AWS::Glue::Crawler', Properties: {} },
     });
-    expect(e.unpriced.map((u) => u.logicalId)).toEqual(['Scheduled']);
+    // daily: 1 run × 10/60 h × 1 DPU × $0.44 = $0.073333/day; hourly: 24 × that = $1.76/day
+    expect(e.lines.find((l) => l.logicalId === 'Daily')?.perDay).toBeCloseTo(0.073333, 6);
+    expect(e.lines.find((l) => l.logicalId === 'Hourly')?.perDay).toBeCloseTo(1.76, 10);
+    expect(e.unpriced.map((u) => u.logicalId)).toEqual(['Weekdays']);
     expect(e.free.map((u) => u.logicalId)).toEqual(['OnDemand']);
+  });
+
+  test.each([
+    ['rate(15 minutes)', 96],
+    ['rate(6 hours)', 4],
+    ['cron(0/15 * * * ? *)', 96],
+    ['cron(5/30 * * * ? *)', 48],
+    ['cron(*/15 * * * ? *)', 96],
+    ['cron(0 1,13 * * ? *)', 2],
+    ['cron(0 8-17 * * ? *)', 10],
+    ['cron(0 6 ? * MON-FRI *)', undefined],
+  ])('schedule %s runs %s times a day', (expression, runs) => {
+    expect(runsPerDay(expression)).toBe(runs);
   });
 
   test('totals add up per stack and overall', () => {
