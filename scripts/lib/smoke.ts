@@ -7,16 +7,18 @@
  * not deployed (its stack is missing) is reported as skipped.
  */
 import { gunzipSync } from 'node:zlib';
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AddJobFlowStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
 import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
-import { GetCrawlerCommand, GlueClient, StartCrawlerCommand } from '@aws-sdk/client-glue';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { KinesisClient, PutRecordsCommand, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DATASET } from '../../lambda/shared/payment-event';
+import { runQuery } from './athena-query';
+import { runCrawler } from './crawler';
 import { GeneratedEvent } from './generator';
 import { stackName, stackOutputs } from './stack-outputs';
 
@@ -131,37 +133,35 @@ export async function putEvents(kinesis: KinesisClient, streamName: string, even
 
 /** Runs an Athena query in the lake's workgroup and returns the first cell of the first data row. */
 export async function queryScalar(athena: AthenaClient, ctx: SmokeContext, sql: string, clock: Clock, timeouts: Timeouts): Promise<string> {
-  const { QueryExecutionId: id } = await athena.send(new StartQueryExecutionCommand({
-    QueryString: sql,
-    WorkGroup: output(ctx, 'catalog', 'WorkgroupName'),
-    QueryExecutionContext: { Database: output(ctx, 'catalog', 'DatabaseName') },
-  }));
-  await waitFor(`Athena query ${id}`, async () => {
-    const { QueryExecution: q } = await athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }));
-    const state = q?.Status?.State;
-    if (state === 'FAILED' || state === 'CANCELLED') throw new Error(`Athena query ${state}: ${q?.Status?.StateChangeReason ?? ''} (${sql})`);
-    return state === 'SUCCEEDED' ? true : undefined;
-  }, clock, timeouts.queryMs, Math.min(timeouts.pollMs, 2000));
-  const { ResultSet } = await athena.send(new GetQueryResultsCommand({ QueryExecutionId: id }));
-  const value = ResultSet?.Rows?.[1]?.Data?.[0]?.VarCharValue;
-  if (value === undefined) throw new Error(`Athena query returned no rows (${sql})`);
+  const outcome = await runQuery({
+    athena,
+    workGroup: output(ctx, 'catalog', 'WorkgroupName'),
+    database: output(ctx, 'catalog', 'DatabaseName'),
+    sql,
+    pollMs: Math.min(timeouts.pollMs, 2000),
+    timeoutMs: timeouts.queryMs,
+    maxRows: 1,
+    sleep: (ms) => clock.sleep(ms),
+    now: () => clock.now(),
+  });
+  const value = outcome.rows[0]?.[0];
+  if (value === undefined || value === null) throw new Error(`Athena query returned no rows (${sql})`);
   return value;
 }
 
-/** Starts a crawler (or joins its current run) and waits for a run that started after `since` to succeed. */
-export async function runCrawler(glue: GlueClient, name: string, since: number, clock: Clock, timeouts: Timeouts): Promise<string> {
-  try {
-    await glue.send(new StartCrawlerCommand({ Name: name }));
-  } catch (err) {
-    if ((err as Error).name !== 'CrawlerRunningException') throw err;
-  }
-  return waitFor(`crawler ${name}`, async () => {
-    const { Crawler: c } = await glue.send(new GetCrawlerCommand({ Name: name }));
-    const last = c?.LastCrawl;
-    if (c?.State !== 'READY' || !last?.StartTime || last.StartTime.getTime() < since) return undefined;
-    if (last.Status !== 'SUCCEEDED') throw new Error(`Crawler ${name} ${last.Status}: ${last.ErrorMessage ?? ''}`);
-    return `crawler ${name} succeeded`;
-  }, clock, timeouts.crawlerMs, timeouts.pollMs);
+/** Runs one of the lake's crawlers to completion (or joins its current run). */
+async function crawl(glue: GlueClient, ctx: SmokeContext, key: 'RawCrawlerName' | 'CuratedCrawlerName', clock: Clock, timeouts: Timeouts): Promise<string> {
+  const name = output(ctx, 'catalog', key);
+  const outcome = await runCrawler({
+    glue,
+    crawlerName: name,
+    databaseName: output(ctx, 'catalog', 'DatabaseName'),
+    timeoutMs: timeouts.crawlerMs,
+    pollMs: timeouts.pollMs,
+    sleep: (ms) => clock.sleep(ms),
+    now: () => clock.now(),
+  });
+  return `crawler ${name}: ${outcome.tablesCreated} table(s) created, ${outcome.tablesUpdated} updated`;
 }
 
 /** Event ids found in the GZIP JSON-lines objects written under raw/payments/ since the start. */
@@ -266,7 +266,7 @@ export const STEPS: readonly Step[] = [
   {
     name: 'raw crawler',
     needs: ['ingestion', 'catalog'],
-    run: (c, ctx, clock, t) => runCrawler(c.glue, output(ctx, 'catalog', 'RawCrawlerName'), ctx.startedAt, clock, t),
+    run: (c, ctx, clock, t) => crawl(c.glue, ctx, 'RawCrawlerName', clock, t),
   },
   {
     name: 'Athena counts the events',
@@ -344,7 +344,7 @@ export const STEPS: readonly Step[] = [
     name: 'curated count equals the deduplicated count',
     needs: ['ingestion', 'catalog', 'batch'],
     async run(c, ctx, clock, t) {
-      await runCrawler(c.glue, output(ctx, 'catalog', 'CuratedCrawlerName'), ctx.startedAt, clock, t);
+      await crawl(c.glue, ctx, 'CuratedCrawlerName', clock, t);
       const like = sqlString(`${ctx.idPrefix}%`);
       const deduplicated = Number(await queryScalar(c.athena, ctx, `SELECT count(DISTINCT event_id) FROM raw_payments WHERE event_id LIKE ${like}`, clock, t));
       const curated = Number(await queryScalar(c.athena, ctx, `SELECT count(*) FROM curated_payments WHERE event_id LIKE ${like}`, clock, t));

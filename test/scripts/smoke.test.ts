@@ -4,7 +4,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AddJobFlowStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
 import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
-import { GetCrawlerCommand, GlueClient, StartCrawlerCommand } from '@aws-sdk/client-glue';
+import { GetCrawlerCommand, GetCrawlerMetricsCommand, GetTablesCommand, GlueClient, StartCrawlerCommand } from '@aws-sdk/client-glue';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
@@ -72,12 +72,21 @@ function happyPath(count = N): void {
   s3.on(ListObjectsV2Command).resolvesOnce({ Contents: [] })
     .resolves({ Contents: [{ Key: 'raw/payments/event_date=2026-01-01/a.gz', LastModified: new Date(T0 + 120_000) }, { Key: 'raw/payments/event_date=2026-01-01/old.gz', LastModified: new Date(T0 - 3_600_000) }] });
   s3.on(GetObjectCommand, { Key: 'raw/payments/event_date=2026-01-01/a.gz' }).resolves({ Body: { transformToByteArray: async () => rawObject(events.map((e) => e.event_id)) } as any });
-  glue.on(StartCrawlerCommand).resolves({});
-  glue.on(GetCrawlerCommand).resolvesOnce({ Crawler: { State: 'RUNNING' } })
-    .resolves({ Crawler: { State: 'READY', LastCrawl: { Status: 'SUCCEEDED', StartTime: new Date(T0 + 1000) } } });
+  // Each crawl is seen running once, then finished.
+  let crawling = false;
+  glue.on(StartCrawlerCommand).callsFake(() => void (crawling = true));
+  glue.on(GetCrawlerCommand).callsFake(() => {
+    const running = crawling;
+    crawling = false;
+    return { Crawler: running ? { State: 'RUNNING' } : { State: 'READY', LastCrawl: { Status: 'SUCCEEDED', StartTime: new Date(T0) } } };
+  });
+  glue.on(GetCrawlerMetricsCommand).resolves({ CrawlerMetricsList: [{ TablesCreated: 1, TablesUpdated: 0 }] });
+  glue.on(GetTablesCommand).resolves({ TableList: [{ Name: 'raw_payments' }] });
   athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
   athena.on(GetQueryExecutionCommand).resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' } } }).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-  athena.on(GetQueryResultsCommand).resolves({ ResultSet: { Rows: [{ Data: [{ VarCharValue: '_col0' }] }, { Data: [{ VarCharValue: String(count) }] }] } });
+  athena.on(GetQueryResultsCommand).resolves({
+    ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: '_col0', Type: 'bigint' }] }, Rows: [{ Data: [{ VarCharValue: '_col0' }] }, { Data: [{ VarCharValue: String(count) }] }] },
+  });
   runtime.on(InvokeEndpointCommand).resolves({ Body: new TextEncoder().encode('{"score": 0.12}') as any });
   dynamodb.on(DescribeTableCommand).resolves({ Table: { KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }] } });
   // The view returns each requested item, with the event_id attribute the speed layer writes.
