@@ -11,20 +11,18 @@
  * cdk-nag as a log target, and every other finding is fixed in the construct.
  */
 import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 import type { LakeStacks } from './lake';
 
 export function acknowledgeFindings(stacks: LakeStacks): void {
   acknowledgeCatalog(stacks);
+  acknowledgeIngestion(stacks);
 }
 
 function acknowledge(construct: IConstruct, id: string, reason: string): void {
   Validations.of(construct).acknowledge({ id, reason });
-}
-
-/** A weak cross-stack reference to a storage-stack attribute, as cdk-nag renders it. */
-function storageOutput(stacks: LakeStacks, outputName: string): string {
-  return `{"Fn::GetStackOutput":{"StackName":"${stacks.storage.stackName}","Region":{"Ref":"AWS::Region"},"OutputName":"${outputName}"}}`;
 }
 
 /**
@@ -34,16 +32,12 @@ function storageOutput(stacks: LakeStacks, outputName: string): string {
 function acknowledgeCatalog(stacks: LakeStacks): void {
   const { catalog } = stacks.catalog;
   const securityConfiguration = logicalId(catalog.securityConfiguration.node.defaultChild);
-  const zones = [
-    { zone: catalog.raw, output: 'PublishOutputFnGetAttLakeRaw8A880B75Arn1FB7FB3D' },
-    { zone: catalog.curated, output: 'PublishOutputFnGetAttLakeCurated8ED8635FArn2016A1DC' },
-  ];
-  for (const { zone, output } of zones) {
-    const policy = zone.role.node.findChild('DefaultPolicy');
+  for (const zone of [catalog.raw, catalog.curated]) {
+    const policy = zone.role.node.findChild('DefaultPolicy') as iam.Policy;
     for (const keyPrefix of zone.keyPrefixes) {
-      acknowledge(
+      acknowledgeObjectPrefix(
         policy,
-        `AwsSolutions-IAM5[Resource::${storageOutput(stacks, output)}/${keyPrefix}*]`,
+        keyPrefix,
         'A crawler reads every object of its dataset, and new objects arrive under new event_date= folders; the grant is limited to that one dataset prefix.',
       );
     }
@@ -53,6 +47,50 @@ function acknowledgeCatalog(stacks: LakeStacks): void {
       'Glue names one log stream per crawl inside the crawler\'s own log group; the wildcard covers only the streams of that one group.',
     );
   }
+}
+
+function acknowledgeIngestion({ ingestion }: LakeStacks): void {
+  if (!ingestion) return;
+  const { delivery, stream } = ingestion;
+  acknowledge(
+    delivery.deliveryStream,
+    'AwsSolutions-KDF1',
+    'Firehose rejects server-side encryption on a delivery stream whose source is a Kinesis stream; the source stream is KMS-encrypted and the S3 output uses the lake key.',
+  );
+  acknowledge(
+    stream.stream,
+    'AwsSolutions-KDS3',
+    'The stream uses a customer-managed key with rotation instead of aws/kinesis, as the lake requires for key policy control and audit.',
+  );
+  for (const prefix of ['raw/payments/', 'errors/', 'backup/']) {
+    acknowledgeObjectPrefix(
+      delivery.policy,
+      prefix,
+      `Firehose names the objects under ${prefix} itself (partition, date, random suffix), so its write access must cover every key under that prefix and no other.`,
+    );
+  }
+}
+
+/**
+ * Acknowledges `AwsSolutions-IAM5[Resource::<bucket ARN>/<prefix>*]` on a policy.
+ * A bucket from another stack is a cross-stack reference, which becomes its final
+ * `Fn::GetStackOutput` only during synthesis, so the exact finding id is derived from
+ * the resolved policy then (validation runs after references are resolved and before
+ * cdk-nag). Nothing is acknowledged if the policy has no such resource.
+ */
+function acknowledgeObjectPrefix(policy: iam.Policy, prefix: string, reason: string): void {
+  policy.node.addValidation({
+    validate: () => {
+      const document = Stack.of(policy).resolve((policy.node.defaultChild as iam.CfnPolicy).policyDocument);
+      for (const statement of document.Statement ?? []) {
+        for (const resource of [statement.Resource].flat()) {
+          const flat = flattenCfnReference(resource);
+          if (flat.endsWith(`/${prefix}*`)) acknowledge(policy, `AwsSolutions-IAM5[Resource::${flat}]`, reason);
+        }
+      }
+      return [];
+    },
+  });
 }
 
 function logicalId(resource: IConstruct | undefined): string {

@@ -53,6 +53,23 @@ export interface CatalogSettings {
   readonly recursiveDeleteOption: boolean;
 }
 
+export interface IngestionSettings {
+  /** Kinesis capacity: on-demand, or provisioned with `shardCount` shards. */
+  readonly streamMode: 'on-demand' | 'provisioned';
+  /** Shards when provisioned. */
+  readonly shardCount: number;
+  /** Stream retention in hours (24–8760). */
+  readonly retentionHours: number;
+  /** Firehose buffering before each S3 write, in seconds (60–900). */
+  readonly bufferingIntervalSeconds: number;
+  /** Firehose buffering before each S3 write, in MiB (64–128 with dynamic partitioning). */
+  readonly bufferingSizeMiB: number;
+  /** Copy every untransformed source record under `backup/`. */
+  readonly backupSourceRecords: boolean;
+  /** For the stream, its key and the log groups. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
 export interface LakeConfig {
   readonly profile: ProfileName;
   /** Prefix for stack names and the few physical names that need one. */
@@ -68,6 +85,7 @@ export interface LakeConfig {
   readonly terminationProtection: boolean;
   readonly storage: StorageSettings;
   readonly catalog: CatalogSettings;
+  readonly ingestion: IngestionSettings;
 }
 
 interface ContextKey {
@@ -139,6 +157,17 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
       dataScannedAlarmBytes: production ? 1_000_000_000_000 : 10_000_000_000,
       dataScannedAlarmPeriod: Duration.hours(1),
       recursiveDeleteOption: !production,
+    },
+    ingestion: {
+      // Idle cost in us-east-1: one provisioned shard is $0.015/h ($0.36/day); an
+      // on-demand stream is $0.04/h ($0.96/day) before data. Production scales on demand.
+      streamMode: production ? 'on-demand' : 'provisioned',
+      shardCount: 1,
+      retentionHours: production ? 168 : 24,
+      bufferingIntervalSeconds: production ? 300 : 60,
+      bufferingSizeMiB: production ? 128 : 64,
+      backupSourceRecords: production,
+      removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     },
   };
 }

@@ -7,11 +7,13 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { acknowledgeFindings } from './compliance';
 import { LakeConfig } from './config';
 import { CatalogStack } from './stacks/catalog-stack';
+import { IngestionStack } from './stacks/ingestion-stack';
 import { StorageStack } from './stacks/storage-stack';
 
 export interface LakeStacks {
   readonly storage: StorageStack;
   readonly catalog: CatalogStack;
+  readonly ingestion?: IngestionStack;
 }
 
 export function buildLake(app: App, config: LakeConfig): LakeStacks {
@@ -40,7 +42,18 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     logRetention: config.logRetention,
   });
 
-  const stacks: LakeStacks = { storage, catalog };
+  const ingestion = config.layers.ingestion
+    ? new IngestionStack(app, 'Ingestion', {
+      ...common('ingestion'),
+      ingestion: config.ingestion,
+      logRetention: config.logRetention,
+      rawBucket: storage.lake.rawBucket,
+      lakeKey: storage.lake.key,
+      alarmTopic: storage.alarms.topic,
+    })
+    : undefined;
+
+  const stacks: LakeStacks = { storage, catalog, ingestion };
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);

@@ -68,6 +68,29 @@ describe('parseConfig', () => {
     expect(catalog.encryptDataCatalog).toBe(false);
   });
 
+  test('sandbox ingestion is one provisioned shard, short buffers and no backup', () => {
+    expect(parseConfig({ profile: 'sandbox' }).ingestion).toEqual({
+      streamMode: 'provisioned',
+      shardCount: 1,
+      retentionHours: 24,
+      bufferingIntervalSeconds: 60,
+      bufferingSizeMiB: 64,
+      backupSourceRecords: false,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+  });
+
+  test('production ingestion is on-demand, keeps a week and backs up source records', () => {
+    expect(parseConfig({ profile: 'production' }).ingestion).toEqual(expect.objectContaining({
+      streamMode: 'on-demand',
+      retentionHours: 168,
+      bufferingIntervalSeconds: 300,
+      bufferingSizeMiB: 128,
+      backupSourceRecords: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    }));
+  });
+
   test('layer switches take CLI strings and booleans', () => {
     expect(parseConfig({ batch: 'false', serving: false, ingestion: 'true' }).layers).toEqual({
       ingestion: true,

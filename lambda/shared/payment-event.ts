@@ -83,6 +83,7 @@ const DECIMAL_PATTERN = /^\d{1,7}(?:\.\d{1,2})?$/;
 const MIN_TIME = Date.UTC(2000, 0, 1);
 const MAX_TIME = Date.UTC(2100, 0, 1);
 const KNOWN_FIELDS = new Set<string>(PAYMENT_EVENT_FIELDS);
+const ID_FIELDS = ['event_id', 'customer_id', 'merchant_id'] as const;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -113,15 +114,15 @@ export function normalizePaymentEvent(value: unknown): ParseResult {
   }
   const o = value as Record<string, unknown>;
 
-  for (const field of ['event_id', 'customer_id', 'merchant_id'] as const) {
+  for (const field of ID_FIELDS) {
     const v = o[field];
     if (typeof v !== 'string' || !ID_PATTERN.test(v)) {
       return fail(`${field} must be 1–64 characters of letters, digits, ".", "_", ":" or "-"`);
     }
   }
 
-  const time = parseEventTime(o.event_time);
-  if (time === undefined) {
+  const eventTime = normalizeEventTime(o.event_time);
+  if (eventTime === undefined) {
     return fail('event_time must be ISO-8601 with a UTC offset, or epoch milliseconds, between 2000 and 2100');
   }
 
@@ -146,12 +147,11 @@ export function normalizePaymentEvent(value: unknown): ParseResult {
   const label = o.is_fraud;
   if (label !== undefined && label !== null && typeof label !== 'boolean') return fail('is_fraud must be true, false or null');
 
-  const iso = new Date(time).toISOString();
   return {
     ok: true,
     event: {
       event_id: o.event_id as string,
-      event_time: iso,
+      event_time: eventTime,
       customer_id: o.customer_id as string,
       merchant_id: o.merchant_id as string,
       merchant_category: merchantCategory,
@@ -161,39 +161,100 @@ export function normalizePaymentEvent(value: unknown): ParseResult {
       channel: channel as Channel,
       is_fraud: (label as boolean | undefined) ?? null,
     },
-    droppedFields: Object.keys(o).filter((k) => !KNOWN_FIELDS.has(k)),
+    droppedFields: unknownFields(o),
   };
+}
+
+const NO_FIELDS: readonly string[] = Object.freeze([]);
+
+/** Names of fields outside the schema; allocates only when there are some. */
+function unknownFields(o: Record<string, unknown>): readonly string[] {
+  let unknown: string[] | undefined;
+  for (const k of Object.keys(o)) if (!KNOWN_FIELDS.has(k)) (unknown ??= []).push(k);
+  return unknown ?? NO_FIELDS;
 }
 
 function fail(reason: string): ParseResult {
   return { ok: false, reason };
 }
 
-function parseEventTime(v: unknown): number | undefined {
-  let ms: number;
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v)) return undefined;
-    ms = v;
-  } else if (typeof v === 'string') {
-    const m = ISO_PATTERN.exec(v);
-    if (!m) return undefined;
-    const [, y, mo, d, h, mi, s = '0'] = m;
-    // Reject calendar overflow such as 2026-02-30, which Date would roll into March.
-    const wall = new Date(Date.UTC(+y, +mo - 1, +d, +h, +mi, +s));
-    if (wall.getUTCMonth() !== +mo - 1 || wall.getUTCDate() !== +d || +h > 23 || +mi > 59 || +s > 59) return undefined;
-    ms = Date.parse(v);
-    if (Number.isNaN(ms)) return undefined;
-  } else {
-    return undefined;
+const DAY_MS = 86_400_000;
+const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+let cachedDay = NaN;
+let cachedDayPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()`, several times faster for times in 2000–2100: the
+ * date part is cached per day and the time of day is formatted from tables. The
+ * transform stamps every record with one.
+ */
+export function isoFromMillis(ms: number): string {
+  if (!(Number.isInteger(ms) && ms >= MIN_TIME && ms < MAX_TIME)) return new Date(ms).toISOString();
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) {
+    cachedDayPrefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
+    cachedDay = day;
   }
-  return ms >= MIN_TIME && ms < MAX_TIME ? ms : undefined;
+  let t = ms - day * DAY_MS;
+  const millis = t % 1000;
+  t = (t - millis) / 1000;
+  const sec = t % 60;
+  t = (t - sec) / 60;
+  const min = t % 60;
+  const hour = (t - min) / 60;
+  return `${cachedDayPrefix}${PAD2[hour]}:${PAD2[min]}:${PAD2[sec]}.${PAD3[millis]}Z`;
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+}
+
+/**
+ * The event time as UTC ISO-8601 with milliseconds, or undefined. The transform runs
+ * this for every record, so it avoids Date where it can: a time already in that form
+ * is validated and returned as is.
+ */
+function normalizeEventTime(v: unknown): string | undefined {
+  if (typeof v === 'number') {
+    return Number.isInteger(v) && v >= MIN_TIME && v < MAX_TIME ? isoFromMillis(v) : undefined;
+  }
+  if (typeof v !== 'string') return undefined;
+  const m = ISO_PATTERN.exec(v);
+  if (!m) return undefined;
+  const y = +m[1];
+  const mo = +m[2];
+  const d = +m[3];
+  const h = +m[4];
+  const mi = +m[5];
+  const s = m[6] === undefined ? 0 : +m[6];
+  const frac = m[7] ?? '';
+  const tz = m[8];
+  // Reject calendar overflow such as 2026-02-30, which Date would roll into March.
+  if (mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
+  if (tz === 'Z' && frac.length === 3 && v[10] === 'T') {
+    return y >= 2000 && y < 2100 ? v : undefined;
+  }
+  let offsetMinutes = 0;
+  if (tz !== 'Z' && tz !== 'z') {
+    const hh = +tz.slice(1, 3);
+    const mm = +tz.slice(-2);
+    if (hh > 23 || mm > 59) return undefined;
+    offsetMinutes = (tz[0] === '-' ? -1 : 1) * (hh * 60 + mm);
+  }
+  // Millisecond precision, truncated, as Date.parse does.
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s, frac ? +frac.slice(0, 3).padEnd(3, '0') : 0) - offsetMinutes * 60_000;
+  return ms >= MIN_TIME && ms < MAX_TIME ? isoFromMillis(ms) : undefined;
 }
 
 function parseAmount(v: unknown): number | undefined {
   let text: string;
   if (typeof v === 'number') {
-    if (!Number.isFinite(v)) return undefined;
-    text = String(v);
+    // At most 2 decimals exactly when v is the double nearest to some whole number of cents.
+    return v > 0 && v <= MAX_AMOUNT && Math.round(v * 100) / 100 === v ? v : undefined;
   } else if (typeof v === 'string') {
     text = v.trim();
   } else {

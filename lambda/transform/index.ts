@@ -1,0 +1,38 @@
+/**
+ * Firehose transform for payment events: a thin adapter around `transformRecords`.
+ * Logs why records failed (never their data) and emits counts as metrics.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
+import { transformRecords } from './transform';
+
+const logger = new Logger({ serviceName: 'lake-transform' });
+const metrics = new Metrics({ namespace: 'DataLake', serviceName: 'lake-transform' });
+
+/** Failures logged one by one per batch; the rest only count. */
+const MAX_LOGGED_FAILURES = 20;
+
+export async function handler(event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> {
+  const outcome = transformRecords(event);
+  metrics.addMetric('RecordsOk', MetricUnit.Count, outcome.ok);
+  metrics.addMetric('RecordsFailed', MetricUnit.Count, outcome.failed);
+  metrics.addMetric('RecordsOverflowed', MetricUnit.Count, outcome.overflowed);
+  let dropped = 0;
+  for (const n of outcome.droppedFields.values()) dropped += n;
+  metrics.addMetric('UnknownFieldsDropped', MetricUnit.Count, dropped);
+  metrics.publishStoredMetrics();
+
+  if (outcome.failed > 0) {
+    logger.warn('records failed; Firehose writes them under the error prefix', {
+      invocationId: event.invocationId,
+      failed: outcome.failed,
+      overflowed: outcome.overflowed,
+      failures: outcome.failures.slice(0, MAX_LOGGED_FAILURES),
+    });
+  }
+  if (outcome.droppedFields.size > 0) {
+    logger.info('unknown fields dropped', { invocationId: event.invocationId, fields: Object.fromEntries(outcome.droppedFields) });
+  }
+  return outcome.response;
+}

@@ -1,0 +1,51 @@
+import { handler } from '../../../lambda/transform/index';
+import { b64, firehoseEvent, kinesisRecord, validEvent } from './fixtures';
+
+describe('transform handler', () => {
+  let lines: string[];
+
+  beforeEach(() => {
+    lines = [];
+    // Powertools writes JSON lines: logs to stdout/stderr, EMF metrics through console.log.
+    const capture = (chunk: string | Uint8Array) => {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      return true;
+    };
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+    jest.spyOn(console, 'log').mockImplementation((...args: unknown[]) => { capture(args.map(String).join(' ')); });
+  });
+
+  afterEach(() => jest.restoreAllMocks());
+
+  const json = () => lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+
+  test('answers a documented Kinesis-sourced Firehose event in the documented result shape', async () => {
+    const good = b64(JSON.stringify({ ...validEvent, extra: 1 }));
+    const result = await handler(firehoseEvent([kinesisRecord('49546986683135544286507457936321625675700192471156785154', good), kinesisRecord('r2', 'bad!')]));
+    expect(result.records.map((r) => [r.recordId, r.result])).toEqual([
+      ['49546986683135544286507457936321625675700192471156785154', 'Ok'],
+      ['r2', 'ProcessingFailed'],
+    ]);
+    expect(result.records[1].data).toBe('bad!');
+  });
+
+  test('emits ok, failed, overflow and dropped-field counts as metrics', async () => {
+    await handler(firehoseEvent([kinesisRecord('r1', b64(JSON.stringify({ ...validEvent, extra: 1 }))), kinesisRecord('r2', 'bad!')]));
+    const emf = json().find((o) => o._aws?.CloudWatchMetrics);
+    expect(emf).toEqual(expect.objectContaining({ RecordsOk: 1, RecordsFailed: 1, RecordsOverflowed: 0, UnknownFieldsDropped: 1 }));
+    expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('DataLake');
+  });
+
+  test('logs failure reasons and dropped field names, never the record data', async () => {
+    const bad = b64(JSON.stringify({ ...validEvent, amount: -1, secret: 'do-not-log' }));
+    await handler(firehoseEvent([kinesisRecord('r1', bad)]));
+    const warning = json().find((o) => o.level === 'WARN');
+    expect(warning).toEqual(expect.objectContaining({
+      failed: 1,
+      failures: [{ recordId: 'r1', reason: 'amount must be a positive decimal ≤ 1000000 with at most 2 decimal places' }],
+    }));
+    expect(lines.join('\n')).not.toMatch(/do-not-log/);
+    expect(lines.join('\n')).not.toContain(bad);
+  });
+});
