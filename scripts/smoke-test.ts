@@ -27,7 +27,8 @@ Runs against the stacks <prefix>-storage, -ingestion, -catalog, -batch and
 export function smokeClients(): SmokeClients {
   return {
     cfn: new CloudFormationClient({}),
-    kinesis: new KinesisClient({}),
+    // The producer retries failed records itself; the SDK's retries would hide them.
+    kinesis: new KinesisClient({ maxAttempts: 1 }),
     firehose: new FirehoseClient({}),
     s3: new S3Client({}),
     glue: new GlueClient({}),

@@ -2,6 +2,7 @@
  * Capacity plan for a traffic level: shards, Firehose headroom, Lambda
  * concurrency and raw-zone growth. Pure; `npm run plan` prints it.
  */
+import { shardsForThroughput } from '../constructs/ingestion-stream';
 
 /** Kinesis per-shard limits (seed facts): 1 MB/s or 1,000 records/s in, 2 MB/s out shared by standard consumers. */
 export const SHARD_WRITE_KB_PER_SEC = 1000;
@@ -53,10 +54,6 @@ export interface CapacityPlan {
   readonly notes: string[];
 }
 
-/** Seed formula: shards = max(write KB/s ÷ 1000, records/s ÷ 1000, read KB/s ÷ 2000), rounded up, at least 1. */
-export function shardsNeeded(writeKbPerSec: number, recordsPerSec: number, readKbPerSec: number): number {
-  return Math.max(1, Math.ceil(Math.max(writeKbPerSec / SHARD_WRITE_KB_PER_SEC, recordsPerSec / SHARD_WRITE_RECORDS_PER_SEC, readKbPerSec / SHARD_READ_KB_PER_SEC)));
-}
 
 export function planCapacity(input: PlanInput): CapacityPlan {
   const { eventsPerSecond: eps, avgEventKb: kb } = input;
@@ -71,7 +68,8 @@ export function planCapacity(input: PlanInput): CapacityPlan {
   const byWriteBytes = writeKbPerSec / SHARD_WRITE_KB_PER_SEC;
   const byWriteRecords = eps / SHARD_WRITE_RECORDS_PER_SEC;
   const byReadBytes = readKbPerSec / SHARD_READ_KB_PER_SEC;
-  const shards = shardsNeeded(writeKbPerSec, eps, readKbPerSec);
+  // The ingestion layer's own sizing, so the plan and the deployed stream agree.
+  const shards = shardsForThroughput({ writeKBps: writeKbPerSec, recordsPerSecond: eps, standardConsumers: consumers, enhancedFanOutConsumers: efo });
   const top = Math.max(byWriteBytes, byWriteRecords, byReadBytes);
   const bindingLimit = top === byReadBytes ? 'read bytes' : top === byWriteBytes ? 'write bytes' : 'write records';
 

@@ -13,12 +13,14 @@ import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient } from '@aws-
 import { AddJobFlowStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
 import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { GlueClient } from '@aws-sdk/client-glue';
-import { KinesisClient, PutRecordsCommand, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DATASET } from '../../lambda/shared/payment-event';
 import { runQuery } from './athena-query';
 import { runCrawler } from './crawler';
+import { sendRecords } from './producer';
+import { toRecord } from '../send-events';
 import { GeneratedEvent } from './generator';
 import { stackName, stackOutputs } from './stack-outputs';
 
@@ -112,24 +114,6 @@ const output = (ctx: SmokeContext, layer: Layer, key: string): string => {
   if (value === undefined) throw new Error(`Stack ${stackName(ctx.prefix, layer)} has no output ${key}`);
   return value;
 };
-
-/** PutRecords in batches of 500, retrying failed records up to 5 times with backoff. */
-export async function putEvents(kinesis: KinesisClient, streamName: string, events: readonly GeneratedEvent[], clock: Clock): Promise<number> {
-  const encoder = new TextEncoder();
-  let sent = 0;
-  for (let i = 0; i < events.length; i += 500) {
-    let pending: PutRecordsRequestEntry[] = events.slice(i, i + 500).map((e) => ({ Data: encoder.encode(JSON.stringify(e)), PartitionKey: e.customer_id }));
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const res = await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: pending }));
-      const failed = pending.filter((_, j) => res.Records?.[j]?.ErrorCode);
-      sent += pending.length - failed.length;
-      if (failed.length > 0 && attempt >= 5) throw new Error(`${failed.length} record(s) still failing after ${attempt} PutRecords attempts`);
-      pending = failed;
-      if (pending.length > 0) await clock.sleep(100 * 2 ** attempt);
-    }
-  }
-  return sent;
-}
 
 /** Runs an Athena query in the lake's workgroup and returns the first cell of the first data row. */
 export async function queryScalar(athena: AthenaClient, ctx: SmokeContext, sql: string, clock: Clock, timeouts: Timeouts): Promise<string> {
@@ -243,8 +227,14 @@ export const STEPS: readonly Step[] = [
     name: 'send events',
     needs: ['ingestion'],
     async run(c, ctx, clock) {
-      const sent = await putEvents(c.kinesis, output(ctx, 'ingestion', 'StreamName'), ctx.events, clock);
-      return `${sent} events sent (ids ${ctx.idPrefix}*)`;
+      const stats = await sendRecords(ctx.events.map(toRecord), {
+        client: c.kinesis,
+        streamName: output(ctx, 'ingestion', 'StreamName'),
+        sleep: (ms) => clock.sleep(ms),
+        now: () => clock.now(),
+      });
+      if (stats.failed > 0) throw new Error(`${stats.failed} of ${ctx.events.length} events not accepted by Kinesis: ${JSON.stringify(stats.failures)}`);
+      return `${stats.sent} events sent (ids ${ctx.idPrefix}*), ${stats.retried} retried`;
     },
   },
   {

@@ -1,31 +1,33 @@
-import { planCapacity, shardsNeeded } from '../../lib/cost/plan';
-
-describe('shardsNeeded', () => {
-  test('write bytes bind: 1,500 KB/s needs 2 shards', () => {
-    // max(1500/1000, 100/1000, 1500/2000) = 1.5 → 2
-    expect(shardsNeeded(1500, 100, 1500)).toBe(2);
-  });
-
-  test('records bind: 2,500 small records/s need 3 shards', () => {
-    // max(250/1000, 2500/1000, 500/2000) = 2.5 → 3
-    expect(shardsNeeded(250, 2500, 500)).toBe(3);
-  });
-
-  test('reads bind: three consumers of 900 KB/s need 2 shards', () => {
-    // max(0.9, 0.1, 2700/2000 = 1.35) → 2
-    expect(shardsNeeded(900, 100, 2700)).toBe(2);
-  });
-
-  test('at least one shard', () => {
-    expect(shardsNeeded(0.1, 0.1, 0.1)).toBe(1);
-  });
-});
+import { planCapacity } from '../../lib/cost/plan';
 
 describe('planCapacity', () => {
   test('sizes 500 events/s of 2 KB with two standard consumers', () => {
     const plan = planCapacity({ eventsPerSecond: 500, avgEventKb: 2 });
     // write 1000 KB/s → 1.0; records 0.5; read 2000 KB/s → 1.0 → 1 shard, read 100% used
     expect(plan).toMatchObject({ writeKbPerSec: 1000, readKbPerSec: 2000, shards: 1, readUtilization: 1, speedLayerConcurrency: 1 });
+  });
+
+  test('write bytes bind: 1,500 KB/s with one consumer needs 2 shards', () => {
+    // max(1500/1000, 100/1000, 1500/2000) = 1.5 → 2
+    expect(planCapacity({ eventsPerSecond: 100, avgEventKb: 15, consumers: 1 }).shards).toBe(2);
+  });
+
+  test('records bind: 2,500 small records/s need 3 shards', () => {
+    // max(250/1000, 2500/1000, 500/2000) = 2.5 → 3
+    expect(planCapacity({ eventsPerSecond: 2500, avgEventKb: 0.1 }).shards).toBe(3);
+  });
+
+  test('reads bind: three consumers of 900 KB/s need 2 shards', () => {
+    // max(0.9, 0.1, 2700/2000 = 1.35) → 2
+    expect(planCapacity({ eventsPerSecond: 100, avgEventKb: 9, consumers: 3 }).shards).toBe(2);
+  });
+
+  test('enhanced fan-out consumers add no shards', () => {
+    expect(planCapacity({ eventsPerSecond: 100, avgEventKb: 9, consumers: 1, efoConsumers: 5 }).shards).toBe(1);
+  });
+
+  test('at least one shard', () => {
+    expect(planCapacity({ eventsPerSecond: 0.1, avgEventKb: 0.1 }).shards).toBe(1);
   });
 
   test('names the binding limit', () => {

@@ -126,7 +126,17 @@ describe('the smoke test', () => {
     happyPath();
     const results = await runSmokeTest(clients, context(), fakeClock());
     expect(kinesis.commandCalls(PutRecordsCommand).map((c) => c.args[0].input.Records?.length)).toEqual([N, 1]);
-    expect(results.find((r) => r.name === 'send events')?.detail).toBe(`${N} events sent (ids evt-7-*)`);
+    expect(results.find((r) => r.name === 'send events')?.detail).toBe(`${N} events sent (ids evt-7-*), 1 retried`);
+  });
+
+  test('fails when Kinesis keeps rejecting records after the retries', async () => {
+    happyPath();
+    kinesis.on(PutRecordsCommand).callsFake((input) => ({
+      FailedRecordCount: 1,
+      Records: input.Records.map((_: unknown, i: number) => (i === 0 ? { ErrorCode: 'InternalFailure' } : { SequenceNumber: '1' })),
+    }));
+    const results = await runSmokeTest(clients, context(), fakeClock());
+    expect(results.at(-1)).toEqual(expect.objectContaining({ name: 'send events', status: 'failed', detail: `1 of ${N} events not accepted by Kinesis: {"InternalFailure":1}` }));
   });
 
   test('counts only events in objects written since the start', async () => {
