@@ -70,6 +70,42 @@ export interface IngestionSettings {
   readonly removalPolicy: RemovalPolicy;
 }
 
+export interface NetworkSettings {
+  /** Availability zones for subnets and interface endpoints (each endpoint is billed per AZ-hour). */
+  readonly maxAzs: number;
+  /** NAT gateways; 0 keeps the VPC off the internet. */
+  readonly natGateways: number;
+}
+
+export interface TaskInstanceType {
+  readonly instanceType: string;
+  readonly weightedCapacity: number;
+}
+
+export interface BatchSettings {
+  /** The cluster terminates after this many idle seconds (60–604800). */
+  readonly idleTimeoutSeconds: number;
+  readonly primaryInstanceTypes: readonly string[];
+  readonly coreInstanceTypes: readonly string[];
+  /** On-demand core nodes (HDFS). */
+  readonly coreCapacity: number;
+  /** Spot-only task fleet: at least 3 types, with weights. */
+  readonly taskInstanceTypes: readonly TaskInstanceType[];
+  /** Spot task units at launch. */
+  readonly taskSpotCapacity: number;
+  /** Most Spot task units managed scaling may add. */
+  readonly maxTaskSpotCapacity: number;
+  /** EMR termination protection on the cluster. */
+  readonly terminationProtected: boolean;
+  /** Daily scheduled run of the curation job (EventBridge Scheduler), or off. */
+  readonly schedule?: {
+    /** Hour of day, UTC. */
+    readonly hourUtc: number;
+    /** Days before the run's date to rebuild (late events land in earlier partitions). */
+    readonly lookbackDays: number;
+  };
+}
+
 export interface LakeConfig {
   readonly profile: ProfileName;
   /** Prefix for stack names and the few physical names that need one. */
@@ -86,6 +122,8 @@ export interface LakeConfig {
   readonly storage: StorageSettings;
   readonly catalog: CatalogSettings;
   readonly ingestion: IngestionSettings;
+  readonly network: NetworkSettings;
+  readonly batch: BatchSettings;
 }
 
 interface ContextKey {
@@ -169,6 +207,42 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
       backupSourceRecords: production,
       removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     },
+    network: {
+      maxAzs: production ? 2 : 1,
+      natGateways: 0,
+    },
+    batch: production
+      ? {
+          // A daily run keeps the cluster busy, so it stays up between runs.
+          idleTimeoutSeconds: 2 * 86_400,
+          primaryInstanceTypes: ['m7g.2xlarge', 'm6g.2xlarge'],
+          coreInstanceTypes: ['m7g.2xlarge', 'm6g.2xlarge'],
+          coreCapacity: 2,
+          taskInstanceTypes: [
+            { instanceType: 'm7g.2xlarge', weightedCapacity: 2 },
+            { instanceType: 'm6g.2xlarge', weightedCapacity: 2 },
+            { instanceType: 'r7g.2xlarge', weightedCapacity: 2 },
+            { instanceType: 'm7g.4xlarge', weightedCapacity: 4 },
+          ],
+          taskSpotCapacity: 0,
+          maxTaskSpotCapacity: 16,
+          terminationProtected: true,
+          schedule: { hourUtc: 2, lookbackDays: 2 },
+        }
+      : {
+          idleTimeoutSeconds: 3_600,
+          primaryInstanceTypes: ['m7g.xlarge', 'm6g.xlarge'],
+          coreInstanceTypes: ['m7g.xlarge', 'm6g.xlarge'],
+          coreCapacity: 1,
+          taskInstanceTypes: [
+            { instanceType: 'm7g.xlarge', weightedCapacity: 1 },
+            { instanceType: 'm6g.xlarge', weightedCapacity: 1 },
+            { instanceType: 'r7g.xlarge', weightedCapacity: 1 },
+          ],
+          taskSpotCapacity: 0,
+          maxTaskSpotCapacity: 2,
+          terminationProtected: false,
+        },
   };
 }
 

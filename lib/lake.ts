@@ -8,12 +8,16 @@ import { acknowledgeFindings } from './compliance';
 import { LakeConfig } from './config';
 import { CatalogStack } from './stacks/catalog-stack';
 import { IngestionStack } from './stacks/ingestion-stack';
+import { BatchStack } from './stacks/batch-stack';
+import { NetworkStack } from './stacks/network-stack';
 import { StorageStack } from './stacks/storage-stack';
 
 export interface LakeStacks {
   readonly storage: StorageStack;
   readonly catalog: CatalogStack;
   readonly ingestion?: IngestionStack;
+  readonly network?: NetworkStack;
+  readonly batch?: BatchStack;
 }
 
 export function buildLake(app: App, config: LakeConfig): LakeStacks {
@@ -53,7 +57,33 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     })
     : undefined;
 
-  const stacks: LakeStacks = { storage, catalog, ingestion };
+  const network =
+    config.layers.batch || (config.layers.serving && config.profile === 'production')
+      ? new NetworkStack(app, 'Network', {
+          ...common('network'),
+          network: config.network,
+          lake: storage.lake,
+          logRetention: config.logRetention,
+          removalPolicy: config.storage.removalPolicy,
+        })
+      : undefined;
+
+  const batch =
+    config.layers.batch && network
+      ? new BatchStack(app, 'Batch', {
+          ...common('batch'),
+          prefix: config.prefix,
+          batch: config.batch,
+          lake: storage.lake,
+          network: network.network,
+          databaseName: config.databaseName,
+          alarmTopic: storage.alarms.topic,
+          logRetention: config.logRetention,
+          removalPolicy: config.storage.removalPolicy,
+        })
+      : undefined;
+
+  const stacks: LakeStacks = { storage, catalog, ingestion, network, batch };
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);

@@ -5,6 +5,12 @@ export function stackName(prefix: string, layer: string): string {
   return `${prefix}-${layer}`;
 }
 
+/** The CLI selects stacks by construct id (`Batch`), not by stack name (`lake-batch`). */
+function constructId(name: string): string {
+  const layer = name.slice(name.lastIndexOf('-') + 1);
+  return layer.charAt(0).toUpperCase() + layer.slice(1);
+}
+
 /**
  * Reads a deployed stack's outputs as a key → value map. Fails with a message
  * that says which stack is missing and how to deploy it.
@@ -15,7 +21,9 @@ export async function stackOutputs(cfn: CloudFormationClient, name: string): Pro
     ({ Stacks: stacks } = await cfn.send(new DescribeStacksCommand({ StackName: name })));
   } catch (err) {
     if ((err as Error).name === 'ValidationError' || /does not exist/.test((err as Error).message)) {
-      throw new Error(`Stack ${name} is not deployed. Deploy it with: npx cdk deploy ${name}`);
+      throw new Error(
+        `Stack ${name} is not deployed. Deploy it with: npx cdk deploy ${constructId(name)} (with the same -c prefix=… and -c profile=… as the rest of the lake)`,
+      );
     }
     throw err;
   }

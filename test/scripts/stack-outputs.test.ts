@@ -38,7 +38,7 @@ describe('stack outputs', () => {
     const err = Object.assign(new Error('Stack with id lake-batch does not exist'), { name: 'ValidationError' });
     cfn.on(DescribeStacksCommand).rejects(err);
     await expect(stackOutputs(new CloudFormationClient({}), 'lake-batch')).rejects.toThrow(
-      'Stack lake-batch is not deployed. Deploy it with: npx cdk deploy lake-batch',
+      'Stack lake-batch is not deployed. Deploy it with: npx cdk deploy Batch (with the same -c prefix=… and -c profile=… as the rest of the lake)',
     );
   });
 });

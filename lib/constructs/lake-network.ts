@@ -1,0 +1,273 @@
+import { Aws, CfnCondition, CfnResource, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/**
+ * Interface endpoints this construct knows how to create, by the short name used in
+ * `interfaceEndpoints`.
+ */
+export const INTERFACE_ENDPOINT_SERVICES: Readonly<Record<string, ec2.InterfaceVpcEndpointAwsService>> = {
+  kms: ec2.InterfaceVpcEndpointAwsService.KMS,
+  glue: ec2.InterfaceVpcEndpointAwsService.GLUE,
+  ssm: ec2.InterfaceVpcEndpointAwsService.SSM,
+  ssmmessages: ec2.InterfaceVpcEndpointAwsService.SSM_MESSAGES,
+  ec2messages: ec2.InterfaceVpcEndpointAwsService.EC2_MESSAGES,
+  logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+  monitoring: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_MONITORING,
+  sts: ec2.InterfaceVpcEndpointAwsService.STS,
+  elasticmapreduce: ec2.InterfaceVpcEndpointAwsService.EMR,
+  'sagemaker.runtime': ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_RUNTIME,
+  'sagemaker.api': ec2.InterfaceVpcEndpointAwsService.SAGEMAKER_API,
+};
+
+/**
+ * What an EMR 7.x cluster with this lake's settings needs in a subnet with no internet route.
+ *
+ * EMR itself needs only a route to S3 for its own buckets ("Amazon VPC options", Private
+ * subnets: https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-clusters-in-a-vpc.html);
+ * the EMR control plane reaches the cluster through the service-access security group.
+ * Every other AWS API the nodes call needs an endpoint:
+ * - kms: local-disk and EBS encryption keys, SSE-KMS on the lake buckets and on the logs;
+ * - glue: the Glue Data Catalog as Hive and Spark metastore;
+ * - ssm, ssmmessages, ec2messages: Session Manager, the only shell access (no key pair), per
+ *   https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html
+ * Not included: sts (instance-profile credentials come from the instance metadata service),
+ * logs (no CloudWatch agent is installed; EMR logs go to S3), elasticmapreduce (only
+ * needed to call the EMR API from inside the VPC).
+ */
+export const EMR_INTERFACE_ENDPOINTS: readonly string[] = ['kms', 'glue', 'ssm', 'ssmmessages', 'ec2messages'];
+
+export interface LakeNetworkProps {
+  /**
+   * Availability zones to spread subnets (and each interface endpoint) over, 1–3.
+   * Each endpoint costs per AZ-hour.
+   * @default 2
+   */
+  readonly maxAzs?: number;
+  /**
+   * NAT gateways, 0–maxAzs. With 0 the VPC has isolated subnets only: no internet
+   * gateway, no NAT, no route to 0.0.0.0/0. With more, it adds public subnets and
+   * private subnets with egress through the NAT gateways.
+   * @default 0
+   */
+  readonly natGateways?: number;
+  /**
+   * The VPC's IPv4 CIDR block.
+   * @default '10.40.0.0/16'
+   */
+  readonly cidr?: string;
+  /**
+   * Buckets the S3 gateway endpoint lets the VPC read, write and list. Nothing else
+   * except the AWS-owned buckets EMR needs and `readOnlyBucketNames`.
+   * @default - none
+   */
+  readonly lakeBuckets?: s3.IBucket[];
+  /**
+   * Names of buckets the gateway endpoint lets the VPC read objects from (for example
+   * the CDK assets bucket that holds job scripts).
+   * @default - none
+   */
+  readonly readOnlyBucketNames?: string[];
+  /**
+   * Interface endpoints to create, by short name (keys of INTERFACE_ENDPOINT_SERVICES).
+   * @default EMR_INTERFACE_ENDPOINTS
+   */
+  readonly interfaceEndpoints?: string[];
+  /**
+   * Retention of the VPC flow log group, and of the log group of the function CDK adds
+   * to strip the VPC's default security group of its rules.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly flowLogRetention?: logs.RetentionDays;
+  /**
+   * What happens to those log groups when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * A VPC for the lake's compute that keeps traffic off the internet.
+ *
+ * - Isolated subnets by default; NAT only when asked for.
+ * - An S3 gateway endpoint (free) whose policy admits only the lake buckets and the
+ *   AWS-owned buckets EMR needs in a private subnet.
+ * - Interface endpoints for the AWS APIs the nodes call, reachable on 443 from the VPC only.
+ * - Flow logs (all traffic) to CloudWatch Logs with bounded retention.
+ */
+export class LakeNetwork extends Construct {
+  public readonly vpc: ec2.Vpc;
+  /** The subnets compute should use: isolated, or private with egress when NAT is on. */
+  public readonly computeSubnets: ec2.SubnetSelection;
+  public readonly s3Endpoint: ec2.GatewayVpcEndpoint;
+  /** Interface endpoints by short name. */
+  public readonly interfaceEndpoints: Readonly<Record<string, ec2.InterfaceVpcEndpoint>>;
+  /** Admits HTTPS from the VPC CIDR to the interface endpoints. */
+  public readonly endpointSecurityGroup: ec2.SecurityGroup;
+  public readonly flowLogGroup: logs.LogGroup;
+  public readonly flowLog: ec2.FlowLog;
+
+  constructor(scope: Construct, id: string, props: LakeNetworkProps = {}) {
+    super(scope, id);
+
+    const maxAzs = props.maxAzs ?? 2;
+    const natGateways = props.natGateways ?? 0;
+    const endpointNames = props.interfaceEndpoints ?? EMR_INTERFACE_ENDPOINTS;
+    if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 3) {
+      throw new Error(`LakeNetwork: maxAzs must be a whole number 1–3, got ${maxAzs}`);
+    }
+    if (!Number.isInteger(natGateways) || natGateways < 0 || natGateways > maxAzs) {
+      throw new Error(`LakeNetwork: natGateways must be a whole number 0–${maxAzs} (maxAzs), got ${natGateways}`);
+    }
+    const unknown = endpointNames.filter((n) => !Object.hasOwn(INTERFACE_ENDPOINT_SERVICES, n));
+    if (unknown.length > 0) {
+      throw new Error(
+        `LakeNetwork: interfaceEndpoints must be among ${Object.keys(INTERFACE_ENDPOINT_SERVICES).join(', ')}, got ${unknown.join(', ')}`,
+      );
+    }
+    if (new Set(endpointNames).size !== endpointNames.length) {
+      throw new Error(`LakeNetwork: interfaceEndpoints must not repeat a name, got ${endpointNames.join(', ')}`);
+    }
+
+    const cidr = props.cidr ?? '10.40.0.0/16';
+    const computeSubnetType = natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(cidr),
+      maxAzs,
+      natGateways,
+      subnetConfiguration:
+        natGateways > 0
+          ? [
+              { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+              { name: 'Private', subnetType: computeSubnetType, cidrMask: 20 },
+            ]
+          : [{ name: 'Isolated', subnetType: computeSubnetType, cidrMask: 20 }],
+    });
+    this.computeSubnets = { subnetType: computeSubnetType };
+    const retention = props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.giveDefaultSgCleanupALogGroup(retention, removalPolicy);
+
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy });
+    this.flowLog = this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+      trafficType: ec2.FlowLogTrafficType.ALL,
+    });
+
+    this.s3Endpoint = this.vpc.addGatewayEndpoint('S3', {
+      service: ec2.GatewayVpcEndpointAwsService.S3,
+      subnets: [this.computeSubnets],
+    });
+    this.addS3EndpointPolicy(props.lakeBuckets ?? [], props.readOnlyBucketNames ?? []);
+
+    this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Interface endpoints: HTTPS from the VPC only',
+      allowAllOutbound: false,
+    });
+    // The literal CIDR, not vpc.vpcCidrBlock: the rule then reads plainly in the template.
+    this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
+
+    const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
+    for (const name of endpointNames) {
+      endpoints[name] = this.vpc.addInterfaceEndpoint(endpointId(name), {
+        service: INTERFACE_ENDPOINT_SERVICES[name],
+        subnets: this.computeSubnets,
+        securityGroups: [this.endpointSecurityGroup],
+        privateDnsEnabled: true,
+        open: false,
+      });
+    }
+    this.interfaceEndpoints = endpoints;
+  }
+
+  /**
+   * The Vpc adds a stack-wide custom-resource function that removes the default security
+   * group's rules. Without this it would log to an implicit log group that has no
+   * retention and outlives the stack.
+   */
+  private giveDefaultSgCleanupALogGroup(retention: logs.RetentionDays, removalPolicy: RemovalPolicy): void {
+    const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler');
+    if (!provider || !CfnResource.isCfnResource(handler) || provider.node.tryFindChild('LogGroup')) return;
+    const group = new logs.LogGroup(provider, 'LogGroup', { retention, removalPolicy });
+    handler.addPropertyOverride('LoggingConfig', { LogGroup: group.logGroupName });
+    handler.addResourceDependency(group.node.defaultChild as CfnResource);
+  }
+
+  /**
+   * The gateway endpoint's policy. The AWS-owned buckets are those listed in the EMR
+   * Management Guide page "Sample policies for private subnets that access Amazon S3":
+   * https://docs.aws.amazon.com/emr/latest/ManagementGuide/private-subnet-iampolicy.html
+   * - Amazon Linux 2023 repository (EMR 7.x): al2023-repos-<region>-de612dc2
+   * - EMR repository (EMR 5.22.0+): repo.<region>.emr.amazonaws.com
+   * - EMR system logs (when cluster logging is on): aws157-logs-prod in us-east-1,
+   *   aws157-logs-prod-<region> elsewhere
+   */
+  private addS3EndpointPolicy(lakeBuckets: s3.IBucket[], readOnlyBucketNames: string[]): void {
+    const anyone = new iam.AnyPrincipal();
+    const bucketArn = (name: string) => `arn:${Aws.PARTITION}:s3:::${name}`;
+
+    this.s3Endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'EmrAndAmazonLinuxRepositories',
+        principals: [anyone],
+        actions: ['s3:GetObject'],
+        resources: [
+          `${bucketArn(`al2023-repos-${Aws.REGION}-de612dc2`)}/*`,
+          `${bucketArn(`repo.${Aws.REGION}.emr.amazonaws.com`)}/*`,
+        ],
+      }),
+    );
+
+    const inUsEast1 = new CfnCondition(this, 'InUsEast1', { expression: Fn.conditionEquals(Aws.REGION, 'us-east-1') });
+    const systemLogsBucket = Fn.conditionIf(inUsEast1.logicalId, 'aws157-logs-prod', `aws157-logs-prod-${Aws.REGION}`).toString();
+    this.s3Endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'EmrSystemLogs',
+        principals: [anyone],
+        actions: ['s3:PutObject'],
+        resources: [`${bucketArn(systemLogsBucket)}/*`],
+      }),
+    );
+
+    if (lakeBuckets.length > 0) {
+      this.s3Endpoint.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'LakeBuckets',
+          principals: [anyone],
+          actions: [
+            's3:GetObject*',
+            's3:PutObject*',
+            's3:DeleteObject*',
+            's3:AbortMultipartUpload',
+            's3:ListMultipartUploadParts',
+            's3:ListBucket*',
+            's3:GetBucketLocation',
+          ],
+          resources: lakeBuckets.flatMap((b) => [b.bucketArn, b.arnForObjects('*')]),
+        }),
+      );
+    }
+    if (readOnlyBucketNames.length > 0) {
+      this.s3Endpoint.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadOnlyBuckets',
+          principals: [anyone],
+          actions: ['s3:GetObject'],
+          resources: readOnlyBucketNames.map((n) => `${bucketArn(n)}/*`),
+        }),
+      );
+    }
+  }
+}
+
+function endpointId(name: string): string {
+  return name
+    .split(/[.-]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
