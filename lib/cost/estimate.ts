@@ -120,6 +120,7 @@ const FREE_WHEN_IDLE: Record<string, string> = {
   'AWS::CDK::Metadata': 'no charge',
   'AWS::CloudFormation::CustomResource': 'a Lambda call at deploy time',
   'Custom::S3AutoDeleteObjects': 'a Lambda call at deploy time',
+  'AWS::Scheduler::Schedule': 'billed per invocation only',
   'AWS::ApplicationAutoScaling::ScalableTarget': 'no charge',
   'AWS::ApplicationAutoScaling::ScalingPolicy': 'no charge',
 };
@@ -220,6 +221,21 @@ export function runsPerDay(expression: string): number | undefined {
   const mins = cronCount(min, 60);
   const hours = cronCount(hour, 24);
   return mins === undefined || hours === undefined ? undefined : mins * hours;
+}
+
+/** Steps per day that schedules in the template add to the cluster (EventBridge Scheduler or rules calling AddJobFlowSteps). */
+function scheduledStepsPerDay(resources: Record<string, CfnResource>, clusterId: string): number | undefined {
+  let total: number | undefined;
+  for (const r of Object.values(resources)) {
+    if (r.Type !== 'AWS::Scheduler::Schedule' && r.Type !== 'AWS::Events::Rule') continue;
+    const text = JSON.stringify(r.Properties ?? {});
+    if (!text.includes('addJobFlowSteps') && !text.includes('AddJobFlowSteps')) continue;
+    if (!text.includes(`{"Ref":"${clusterId}"}`)) continue;
+    if (r.Properties?.State === 'DISABLED') continue;
+    const runs = runsPerDay(r.Properties?.ScheduleExpression ?? '');
+    if (runs !== undefined) total = (total ?? 0) + runs;
+  }
+  return total;
 }
 
 /** Idle cost of every stack. */
@@ -330,7 +346,15 @@ export function estimateIdle(templates: Templates, prices: PriceTable): IdleEsti
           break;
         }
         case 'AWS::EMR::Cluster': {
-          const idle = props.AutoTerminationPolicy?.IdleTimeout;
+          const idle: number | undefined = props.AutoTerminationPolicy?.IdleTimeout;
+          // A scheduled step more often than the idle timeout keeps the cluster up for good.
+          const stepsPerDay = scheduledStepsPerDay(resources, id);
+          const keptUp = stepsPerDay !== undefined && stepsPerDay > 0 && (idle === undefined || SECONDS_PER_DAY / stepsPerDay < idle);
+          if (keptUp) {
+            assumptions.add(
+              `EMR cluster ${id} gets a scheduled step every ${SECONDS_PER_DAY / stepsPerDay / 3600} h${idle ? `, sooner than its ${idle / 3600} h idle timeout` : ''}, so it never terminates itself: its primary and core nodes count as idle cost.`,
+            );
+          }
           for (const inst of emrInstances(props)) {
             const emrKey = `emr.${inst.type}-hour`;
             const ec2Key = `ec2.${inst.type}-hour`;
@@ -339,9 +363,8 @@ export function estimateIdle(templates: Templates, prices: PriceTable): IdleEsti
               continue;
             }
             const hourly = price(prices, emrKey) + price(prices, ec2Key);
-            whileRunning.push(
-              line(stack, id, res.Type, `${inst.role}: ${inst.count} × ${inst.type} × 24 h × ${usd(Number(hourly.toFixed(4)))}/hour (EMR + EC2)`, inst.count * 24 * hourly),
-            );
+            const l = line(stack, id, res.Type, `${inst.role}: ${inst.count} × ${inst.type} × 24 h × ${usd(Number(hourly.toFixed(4)))}/hour (EMR + EC2)`, inst.count * 24 * hourly);
+            (keptUp && !inst.role.startsWith('task') ? lines : whileRunning).push(l);
           }
           assumptions.add(
             `EMR is priced per day of running, apart from the idle total${idle ? `; the cluster terminates after ${idle} s idle` : ''}. Instance fleets are priced at their first instance type; Spot task nodes at On-Demand (an upper bound); EBS volumes are not included.`,
@@ -370,7 +393,12 @@ export function estimateIdle(templates: Templates, prices: PriceTable): IdleEsti
           break;
         }
         default:
-          free.push({ stack, logicalId: id, type: res.Type, reason: FREE_WHEN_IDLE[res.Type] ?? 'no idle charge known to the estimator' });
+          free.push({
+            stack,
+            logicalId: id,
+            type: res.Type,
+            reason: FREE_WHEN_IDLE[res.Type] ?? (res.Type.startsWith('Custom::') ? 'custom resource: a Lambda call at deploy and delete time' : 'no idle charge known to the estimator'),
+          });
       }
     }
   }

@@ -132,6 +132,32 @@ describe('idle cost', () => {
     expect(e.assumptions).toEqual(expect.arrayContaining([expect.stringContaining('terminates after 1800 s idle')]));
   });
 
+  test('a cluster that a schedule keeps busy more often than its idle timeout counts as idle cost', () => {
+    const cluster = (idleTimeout: number) => ({
+      Type: 'AWS::EMR::Cluster',
+      Properties: {
+        AutoTerminationPolicy: { IdleTimeout: idleTimeout },
+        Instances: {
+          MasterInstanceFleet: { TargetOnDemandCapacity: 1, InstanceTypeConfigs: [{ InstanceType: 'm7g.xlarge' }] },
+          CoreInstanceFleet: { TargetOnDemandCapacity: 1, InstanceTypeConfigs: [{ InstanceType: 'm7g.xlarge' }] },
+        },
+      },
+    });
+    const daily = {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: { ScheduleExpression: 'cron(0 2 * * ? *)', Target: { Arn: 'arn:aws:scheduler:::aws-sdk:emr:addJobFlowSteps', Input: { 'Fn::Join': ['', ['{"JobFlowId":"', { Ref: 'Cluster' }, '"}']] } } },
+    };
+    // m7g.xlarge: $0.0408 EMR + $0.1632 EC2 = $0.204/h × 24 h × 2 nodes = $9.792/day
+    const keptUp = idle({ Cluster: cluster(172_800), Daily: daily });
+    expect(keptUp.perDay).toBeCloseTo(9.792, 10);
+    expect(keptUp.whileRunning).toEqual([]);
+    expect(keptUp.assumptions).toEqual(expect.arrayContaining([expect.stringContaining('gets a scheduled step every 24 h, sooner than its 48 h idle timeout')]));
+    // An hour's idle timeout lets it terminate between daily runs.
+    const terminates = idle({ Cluster: cluster(3600), Daily: daily });
+    expect(terminates.perDay).toBe(0);
+    expect(terminates.whileRunning.reduce((sum, l) => sum + l.perDay, 0)).toBeCloseTo(9.792, 10);
+  });
+
   test('free resources are listed with the reason they cost nothing when idle', () => {
     const e = idle({
       Bucket: { Type: 'AWS::S3::Bucket' },
