@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AddJobFlowStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
+import { EMRClient } from '@aws-sdk/client-emr';
 import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -18,6 +18,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { DATASET } from '../../lambda/shared/payment-event';
 import { runQuery } from './athena-query';
+import { runBatch } from './batch-run';
 import { runCrawler } from './crawler';
 import { sendRecords } from './producer';
 import { toRecord } from '../send-events';
@@ -304,30 +305,25 @@ export const STEPS: readonly Step[] = [
     name: 'batch job runs',
     needs: ['ingestion', 'batch'],
     async run(c, ctx, clock, t) {
-      const cluster = output(ctx, 'batch', 'ClusterId');
-      const { Cluster } = await c.emr.send(new DescribeClusterCommand({ ClusterId: cluster }));
-      const state = Cluster?.Status?.State;
-      if (state?.startsWith('TERMINAT')) throw new Error(`EMR cluster ${cluster} is ${state} (it terminates itself when idle); redeploy the batch stack to get a new one`);
-      const script = output(ctx, 'batch', 'JobScriptUri');
       const dates = ctx.events.map((e) => e.event_time.slice(0, 10)).sort();
-      const args = [
-        '--raw-uri', `s3://${output(ctx, 'storage', 'RawBucketName')}/raw/${DATASET}`,
-        '--curated-uri', `s3://${output(ctx, 'storage', 'CuratedBucketName')}/curated`,
-        '--start-date', dates[0],
-        '--end-date', dates[dates.length - 1],
-      ];
-      const { StepIds } = await c.emr.send(new AddJobFlowStepsCommand({
-        JobFlowId: cluster,
-        Steps: [{ Name: `smoke-${ctx.idPrefix}`, ActionOnFailure: 'CONTINUE', HadoopJarStep: { Jar: 'command-runner.jar', Args: ['spark-submit', '--deploy-mode', 'cluster', script, ...args] } }],
-      }));
-      const stepId = StepIds?.[0];
-      await waitFor(`EMR step ${stepId}`, async () => {
-        const { Step } = await c.emr.send(new DescribeStepCommand({ ClusterId: cluster, StepId: stepId }));
-        const s = Step?.Status?.State;
-        if (s === 'FAILED' || s === 'CANCELLED' || s === 'INTERRUPTED') throw new Error(`EMR step ${stepId} ${s}: ${Step?.Status?.FailureDetails?.Message ?? ''}`);
-        return s === 'COMPLETED' ? true : undefined;
-      }, clock, t.batchMs, t.pollMs);
-      return `step ${stepId} completed on ${cluster}`;
+      const log: string[] = [];
+      const began = clock.now();
+      // The batch layer's own runner submits the same step as `npm run run-batch`.
+      const code = await runBatch(
+        { start: dates[0], end: dates[dates.length - 1], prefix: ctx.prefix, pollSeconds: t.pollMs / 1000 },
+        {
+          cfn: c.cfn,
+          emr: c.emr,
+          log: (line) => log.push(line),
+          now: () => clock.now(),
+          sleep: async (ms) => {
+            if (clock.now() - began >= t.batchMs) throw new Error(`Timed out after ${Math.round(t.batchMs / 1000)} s waiting for the curation step: ${log.at(-1) ?? ''}`);
+            await clock.sleep(ms);
+          },
+        },
+      );
+      if (code !== 0) throw new Error(log.join(' | '));
+      return `curated ${dates[0]}..${dates[dates.length - 1]}: ${log.find((l) => l.startsWith('Added step')) ?? ''}`;
     },
   },
   {

@@ -9,6 +9,7 @@ import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
+import { curationStepArgs } from '../../lib/batch-step';
 import { takeEvents } from '../../scripts/lib/generator';
 import { Clock, DEFAULT_TIMEOUTS, parseScore, runSmokeTest, SmokeContext, viewKey } from '../../scripts/lib/smoke';
 import { smokeClients, smokeTest } from '../../scripts/smoke-test';
@@ -40,7 +41,10 @@ const OUTPUTS: Record<string, Record<string, string>> = {
   'lake-storage': { RawBucketName: 'raw-bucket', CuratedBucketName: 'curated-bucket' },
   'lake-ingestion': { StreamName: 'stream', DeliveryStreamName: 'delivery', TransformFunctionName: 'transform' },
   'lake-catalog': { DatabaseName: 'lake_lake', WorkgroupName: 'lake', RawCrawlerName: 'raw-crawler', CuratedCrawlerName: 'curated-crawler' },
-  'lake-batch': { ClusterId: 'j-1', JobScriptUri: 's3://code/job.py', ClusterLogUri: 's3://logs/' },
+  'lake-batch': {
+    ClusterId: 'j-1', JobScriptUri: 's3://code/job.py', JobLibraryUri: 's3://code/lib.zip', ClusterLogUri: 's3://logs/',
+    RawPaymentsUri: 's3://raw-bucket/raw/payments', CuratedUri: 's3://curated-bucket/curated',
+  },
   'lake-serving': { EndpointName: 'scorer', ViewTableName: 'view', DeadLetterQueueUrl: 'https://q', SpeedLayerFunctionName: 'speed' },
 };
 
@@ -155,15 +159,21 @@ describe('the smoke test', () => {
     });
   });
 
-  test('runs the curation job over the dates of the events it sent', async () => {
+  test('runs the curation job over the dates of the events it sent, as run-batch does', async () => {
     happyPath();
     await runSmokeTest(clients, context(), fakeClock());
     const dates = events.map((e) => e.event_time.slice(0, 10)).sort();
-    expect(emr.commandCalls(AddJobFlowStepsCommand)[0].args[0].input.Steps?.[0].HadoopJarStep?.Args).toEqual([
-      'spark-submit', '--deploy-mode', 'cluster', 's3://code/job.py',
-      '--raw-uri', 's3://raw-bucket/raw/payments', '--curated-uri', 's3://curated-bucket/curated',
-      '--start-date', dates[0], '--end-date', dates[dates.length - 1],
-    ]);
+    expect(emr.commandCalls(AddJobFlowStepsCommand)[0].args[0].input.Steps?.[0].HadoopJarStep?.Args).toEqual(curationStepArgs(
+      { jobScriptUri: 's3://code/job.py', jobLibraryUri: 's3://code/lib.zip', rawUri: 's3://raw-bucket/raw/payments', curatedUri: 's3://curated-bucket/curated' },
+      { start: dates[0], end: dates[dates.length - 1] },
+    ));
+  });
+
+  test('fails when the curation step runs past its timeout', async () => {
+    happyPath();
+    emr.on(DescribeStepCommand).resolves({ Step: { Status: { State: 'RUNNING' } } });
+    const results = await runSmokeTest(clients, context(), fakeClock(), { ...DEFAULT_TIMEOUTS, batchMs: 60_000, pollMs: 10_000 });
+    expect(results.at(-1)).toEqual(expect.objectContaining({ name: 'batch job runs', status: 'failed', detail: expect.stringMatching(/^Timed out after 60 s waiting for the curation step: \[00:00\] step s-1 RUNNING$/) }));
   });
 
   test('stops at the first failure and reports why', async () => {
@@ -214,7 +224,7 @@ describe('the smoke test', () => {
     expect(results.at(-1)).toEqual(expect.objectContaining({
       name: 'batch job runs',
       status: 'failed',
-      detail: 'EMR cluster j-1 is TERMINATED (it terminates itself when idle); redeploy the batch stack to get a new one',
+      detail: expect.stringContaining('Cluster j-1 is TERMINATED. | It terminates itself after its idle timeout'),
     }));
   });
 
