@@ -37,6 +37,35 @@ export interface StorageSettings {
   readonly noncurrentVersionExpireAfterDays: number;
 }
 
+export interface EndpointSettings {
+  /** Serverless costs nothing when idle; instance endpoints support VPC, data capture and autoscaling. */
+  readonly compute: 'serverless' | 'instance';
+  readonly memorySizeInMb?: number;
+  readonly maxConcurrency?: number;
+  readonly instanceType?: string;
+  readonly instanceCount?: number;
+  readonly maxInstanceCount?: number;
+  readonly targetInvocationsPerInstance?: number;
+  /** Share of requests captured to S3 (instance endpoints only); undefined turns capture off. */
+  readonly dataCaptureSamplingPercentage?: number;
+}
+
+export interface ServingSettings {
+  readonly endpoint: EndpointSettings;
+  /** Enhanced fan-out: 2 MB/s per shard for the speed layer alone, billed per consumer-shard-hour even when idle. */
+  readonly enhancedFanOut: boolean;
+  readonly batchSize: number;
+  readonly parallelizationFactor: number;
+  readonly retryAttempts: number;
+  readonly maxRecordAgeHours: number;
+  /** Days captured endpoint requests are kept (with capture on). */
+  readonly dataCaptureRetentionDays: number;
+  /** Days before real-time view items expire (TTL). */
+  readonly viewTtlDays: number;
+  readonly pointInTimeRecovery: boolean;
+  readonly deletionProtection: boolean;
+}
+
 export interface CatalogSettings {
   /** Glue cron for the raw crawler; undefined = on demand only. */
   readonly rawCrawlerSchedule?: string;
@@ -120,6 +149,7 @@ export interface LakeConfig {
   /** Termination protection on the stateful stacks. */
   readonly terminationProtection: boolean;
   readonly storage: StorageSettings;
+  readonly serving: ServingSettings;
   readonly catalog: CatalogSettings;
   readonly ingestion: IngestionSettings;
   readonly network: NetworkSettings;
@@ -184,6 +214,22 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
       rawGlacierAfterDays: production ? 180 : 90,
       queryResultsExpireAfterDays: production ? 30 : 7,
       noncurrentVersionExpireAfterDays: production ? 90 : 30,
+    },
+    serving: {
+      // Sandbox: serverless, so an idle endpoint costs nothing. Production: two ml.m5.large
+      // instances (SageMaker spreads them over AZs) scaling to four on load, with data capture.
+      endpoint: production
+        ? { compute: 'instance', instanceType: 'ml.m5.large', instanceCount: 2, maxInstanceCount: 4, targetInvocationsPerInstance: 300, dataCaptureSamplingPercentage: 20 }
+        : { compute: 'serverless', memorySizeInMb: 2048, maxConcurrency: 5 },
+      enhancedFanOut: production,
+      batchSize: 500,
+      parallelizationFactor: production ? 2 : 1,
+      retryAttempts: production ? 10 : 3,
+      maxRecordAgeHours: production ? 6 : 1,
+      dataCaptureRetentionDays: 90,
+      viewTtlDays: production ? 90 : 7,
+      pointInTimeRecovery: production,
+      deletionProtection: production,
     },
     catalog: {
       // Sandbox: crawl on demand, so an idle lake costs nothing. Production: register the new
@@ -277,14 +323,21 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     throw new ConfigError(`Context key "alarmEmail" must be an email address. Got "${String(alarmEmail)}".`);
   }
 
+  const layers: LayerSwitches = {
+    ingestion: parseBoolean('ingestion', context.ingestion),
+    batch: parseBoolean('batch', context.batch),
+    serving: parseBoolean('serving', context.serving),
+  };
+  if (layers.serving && !layers.ingestion) {
+    throw new ConfigError(
+      'Context key "serving" needs "ingestion": the speed layer reads the ingestion stream. Set ingestion=true or serving=false.',
+    );
+  }
+
   return {
     profile: profile as ProfileName,
     prefix,
-    layers: {
-      ingestion: parseBoolean('ingestion', context.ingestion),
-      batch: parseBoolean('batch', context.batch),
-      serving: parseBoolean('serving', context.serving),
-    },
+    layers,
     databaseName: `${prefix.replace(/-/g, '_')}_lake`,
     alarmEmail: alarmEmail as string | undefined,
     ...profileSettings(profile as ProfileName),

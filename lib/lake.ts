@@ -10,6 +10,7 @@ import { CatalogStack } from './stacks/catalog-stack';
 import { IngestionStack } from './stacks/ingestion-stack';
 import { BatchStack } from './stacks/batch-stack';
 import { NetworkStack } from './stacks/network-stack';
+import { ServingStack } from './stacks/serving-stack';
 import { StorageStack } from './stacks/storage-stack';
 
 export interface LakeStacks {
@@ -18,6 +19,8 @@ export interface LakeStacks {
   readonly ingestion?: IngestionStack;
   readonly network?: NetworkStack;
   readonly batch?: BatchStack;
+  /** With `layers.serving`. */
+  readonly serving?: ServingStack;
 }
 
 export function buildLake(app: App, config: LakeConfig): LakeStacks {
@@ -83,7 +86,22 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
         })
       : undefined;
 
-  const stacks: LakeStacks = { storage, catalog, ingestion, network, batch };
+  // parseConfig refuses serving without ingestion; the check narrows the type.
+  const serving = config.layers.serving && ingestion
+    ? new ServingStack(app, 'Serving', {
+      ...common('serving'),
+      settings: config.serving,
+      stream: ingestion.stream.stream,
+      alarmTopic: storage.alarms.topic,
+      removalPolicy: config.storage.removalPolicy,
+      logRetention: config.logRetention,
+      // Instance endpoints run in the network stack's isolated subnets; serverless ones cannot join a VPC.
+      vpc: config.serving.endpoint.compute === 'instance' ? network?.network.vpc : undefined,
+      terminationProtection: config.terminationProtection,
+    })
+    : undefined;
+
+  const stacks: LakeStacks = { storage, catalog, ingestion, network, batch, serving };
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);

@@ -99,6 +99,25 @@ describe('parseConfig', () => {
     });
   });
 
+  test('serving without ingestion names both keys', () => {
+    expect(() => parseConfig({ ingestion: 'false' })).toThrow(
+      new ConfigError('Context key "serving" needs "ingestion": the speed layer reads the ingestion stream. Set ingestion=true or serving=false.'),
+    );
+    expect(parseConfig({ ingestion: 'false', serving: 'false' }).layers).toEqual({ ingestion: false, batch: true, serving: false });
+  });
+
+  test('sandbox serves from a serverless endpoint without fan-out, PITR or capture', () => {
+    const { serving } = parseConfig({ profile: 'sandbox' });
+    expect(serving.endpoint).toEqual({ compute: 'serverless', memorySizeInMb: 2048, maxConcurrency: 5 });
+    expect([serving.enhancedFanOut, serving.pointInTimeRecovery, serving.deletionProtection]).toEqual([false, false, false]);
+  });
+
+  test('production serves from two autoscaling instances with data capture, fan-out and PITR', () => {
+    const { serving } = parseConfig({ profile: 'production' });
+    expect(serving.endpoint).toMatchObject({ compute: 'instance', instanceType: 'ml.m5.large', instanceCount: 2, maxInstanceCount: 4, dataCaptureSamplingPercentage: 20 });
+    expect([serving.enhancedFanOut, serving.pointInTimeRecovery, serving.deletionProtection]).toEqual([true, true, true]);
+  });
+
   test('an unknown profile names the key, the value and the allowed values', () => {
     expect(() => parseConfig({ profile: 'bogus' })).toThrow(
       new ConfigError('Context key "profile" must be one of: sandbox, production. Got "bogus".'),

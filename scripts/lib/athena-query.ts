@@ -26,6 +26,8 @@ export interface RunQueryOptions {
   readonly workGroup: string;
   readonly database: string;
   readonly sql: string;
+  /** Values for the query's `?` placeholders, sent as execution parameters (never spliced into the SQL). */
+  readonly parameters?: readonly string[];
   readonly pollMs: number;
   /** Stop the query and give up after this long. */
   readonly timeoutMs: number;
@@ -71,6 +73,11 @@ export class QueryCancelledError extends Error {
   }
 }
 
+/** An Athena execution parameter for a string value: a quoted SQL literal. */
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
 export async function runQuery(o: RunQueryOptions): Promise<QueryOutcome> {
   const sleep = o.sleep ?? defaultSleep;
   const now = o.now ?? Date.now;
@@ -82,6 +89,7 @@ export async function runQuery(o: RunQueryOptions): Promise<QueryOutcome> {
       QueryString: o.sql,
       WorkGroup: o.workGroup,
       QueryExecutionContext: { Database: o.database },
+      ExecutionParameters: o.parameters?.map(sqlString),
     }),
   );
   if (!id) throw new Error('Athena returned no query execution id');

@@ -49,7 +49,8 @@ export interface GeneratorOptions {
 
 export const HIGH_RISK_CATEGORIES = ['5732', '4829', '7995', '5816'] as const;
 export const LOW_RISK_CATEGORIES = ['5411', '5812', '5541', '5912', '4111', '5311', '5999', '7011'] as const;
-const COUNTRIES: Record<string, string> = { US: 'USD', GB: 'GBP', DE: 'EUR', FR: 'EUR', ES: 'EUR', IE: 'EUR', NL: 'EUR', CA: 'CAD' };
+/** Home countries and their currency. */
+export const COUNTRY_CURRENCY: Readonly<Record<string, string>> = { US: 'USD', GB: 'GBP', DE: 'EUR', FR: 'EUR', ES: 'EUR', IE: 'EUR', NL: 'EUR', CA: 'CAD' };
 const FOREIGN_COUNTRIES = ['NG', 'RU', 'BR', 'VN', 'ID', 'PH'];
 
 /** mulberry32: small, fast, and good enough for synthetic data. */
@@ -89,7 +90,7 @@ export function* generateEvents(options: GeneratorOptions = {}): Generator<Gener
   const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  const countries = Object.keys(COUNTRIES);
+  const countries = Object.keys(COUNTRY_CURRENCY);
 
   const customers: Customer[] = Array.from({ length: options.customers ?? 1000 }, (_, i) => ({
     id: `cust-${String(i).padStart(5, '0')}`,
@@ -137,7 +138,7 @@ export function* generateEvents(options: GeneratorOptions = {}): Generator<Gener
       merchant_id: merchant.id,
       merchant_category: merchant.category,
       amount,
-      currency: COUNTRIES[customer.country],
+      currency: COUNTRY_CURRENCY[customer.country],
       country,
       channel,
       is_fraud: fraud,

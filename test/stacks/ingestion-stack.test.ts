@@ -18,7 +18,7 @@ describe('IngestionStack', () => {
   });
 
   test('is left out when the ingestion layer is off', () => {
-    expect(buildLake(testApp(), parseConfig({ ingestion: 'false' })).ingestion).toBeUndefined();
+    expect(buildLake(testApp(), parseConfig({ ingestion: 'false', serving: 'false' })).ingestion).toBeUndefined();
   });
 
   test('sandbox uses one provisioned shard; production scales on demand and backs up source records', () => {

@@ -1,0 +1,282 @@
+import * as path from 'node:path';
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kinesis from 'aws-cdk-lib/aws-kinesis';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** What the speed layer needs of an endpoint (an InferenceEndpoint fits). */
+export interface ScoringEndpoint {
+  readonly endpointName: string;
+  grantInvoke(grantee: iam.IGrantable): iam.Grant;
+}
+
+/** What the speed layer needs of the view table (a RealtimeView fits). */
+export interface ScoreTable {
+  readonly table: { readonly tableName: string };
+  grantWriteScores(grantee: iam.IGrantable): iam.Grant;
+}
+
+export interface SpeedLayerProps {
+  /** The stream of payment events. If it is KMS-encrypted, read access to its key is granted too. */
+  readonly stream: kinesis.IStream;
+  /** The endpoint that scores events. */
+  readonly endpoint: ScoringEndpoint;
+  /** The real-time view that receives scores. */
+  readonly view: ScoreTable;
+  /** Alarms notify this topic. */
+  readonly alarmTopic: sns.ITopic;
+  /**
+   * Largest InvokeEndpoint body in bytes: at most 4 MB for serverless endpoints, 6 MB for instance endpoints.
+   * @default 4_000_000
+   */
+  readonly maxPayloadBytes?: number;
+  /**
+   * Read through an enhanced fan-out consumer (its own 2 MB/s per shard) instead of sharing the
+   * shard's 2 MB/s with Firehose and other standard consumers.
+   * @default true
+   */
+  readonly enhancedFanOut?: boolean;
+  /**
+   * Records per invocation, 1–10,000.
+   * @default 500
+   */
+  readonly batchSize?: number;
+  /**
+   * How long to gather records before invoking, 0–300 s.
+   * @default Duration.seconds(1)
+   */
+  readonly maxBatchingWindow?: Duration;
+  /**
+   * Concurrent batches per shard, 1–10.
+   * @default 1
+   */
+  readonly parallelizationFactor?: number;
+  /**
+   * Retries of a failing batch (after bisecting) before its metadata goes to the dead-letter queue, 0–10,000.
+   * @default 5
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Records older than this are not retried, 60 s–7 days.
+   * @default Duration.hours(1)
+   */
+  readonly maxRecordAge?: Duration;
+  /**
+   * Where a new consumer starts reading.
+   * @default lambda.StartingPosition.TRIM_HORIZON
+   */
+  readonly startingPosition?: lambda.StartingPosition;
+  /**
+   * Lifetime of view items (their TTL), 1 hour–365 days.
+   * @default Duration.days(30)
+   */
+  readonly viewTtl?: Duration;
+  /**
+   * Retention of the function's log group.
+   * @default logs.RetentionDays.ONE_WEEK
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Removal policy of the log group, the queue and its key.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Iterator age (max) at or above this raises the falling-behind alarm.
+   * @default maxRecordAge / 2
+   */
+  readonly iteratorAgeAlarmThreshold?: Duration;
+}
+
+const MAX_SERVERLESS_OR_INSTANCE_PAYLOAD = 6_000_000;
+
+/**
+ * The speed layer: a Lambda consumer of the stream that scores each batch with the
+ * endpoint and writes the real-time view.
+ *
+ * - Reads through an enhanced fan-out consumer by default.
+ * - Event source mapping: reports batch item failures, bisects on error, bounded
+ *   retries and record age; on failure, the batch's metadata goes to the dead-letter queue.
+ * - The handler sends poison records' payloads, with the reason, to the same queue and
+ *   acknowledges them, so only transient failures are retried. One queue holds both
+ *   kinds of message (`kind: 'poison-record'` from the handler, Lambda's
+ *   `requestContext`/`KinesisBatchInfo` records from the mapping): one place to look,
+ *   one alarm.
+ */
+export class SpeedLayer extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly logGroup: logs.LogGroup;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly deadLetterKey: kms.Key;
+  public readonly consumer?: kinesis.StreamConsumer;
+  public readonly eventSource: sources.KinesisEventSource | sources.KinesisConsumerEventSource;
+  public readonly iteratorAgeAlarm: cloudwatch.Alarm;
+  public readonly errorsAlarm: cloudwatch.Alarm;
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** Namespace of the handler's metrics (scored, high_risk, dead_lettered, failed, latency). */
+  public readonly metricsNamespace = 'SpeedLayer';
+
+  constructor(scope: Construct, id: string, props: SpeedLayerProps) {
+    super(scope, id);
+    const maxPayloadBytes = props.maxPayloadBytes ?? 4_000_000;
+    const enhancedFanOut = props.enhancedFanOut ?? true;
+    const batchSize = props.batchSize ?? 500;
+    const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(1);
+    const parallelizationFactor = props.parallelizationFactor ?? 1;
+    const retryAttempts = props.retryAttempts ?? 5;
+    const maxRecordAge = props.maxRecordAge ?? Duration.hours(1);
+    const viewTtl = props.viewTtl ?? Duration.days(30);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const iteratorAgeThreshold = props.iteratorAgeAlarmThreshold ?? Duration.seconds(Math.floor(maxRecordAge.toSeconds() / 2));
+
+    const range = (name: string, value: number, min: number, max: number, unit = '') => {
+      if (!Number.isInteger(value) || value < min || value > max) {
+        throw new Error(`SpeedLayer: ${name} must be a whole number ${min}–${max}${unit}, got ${value}`);
+      }
+    };
+    range('maxPayloadBytes', maxPayloadBytes, 1024, MAX_SERVERLESS_OR_INSTANCE_PAYLOAD);
+    range('batchSize', batchSize, 1, 10_000);
+    range('maxBatchingWindow', maxBatchingWindow.toSeconds(), 0, 300, ' seconds');
+    range('parallelizationFactor', parallelizationFactor, 1, 10);
+    range('retryAttempts', retryAttempts, 0, 10_000);
+    range('maxRecordAge', maxRecordAge.toSeconds(), 60, 604_800, ' seconds');
+    range('viewTtl', viewTtl.toSeconds(), 3600, 365 * 86_400, ' seconds');
+
+    this.deadLetterKey = new kms.Key(this, 'DeadLetterKey', {
+      description: 'Speed-layer dead-letter queue',
+      enableKeyRotation: true,
+      removalPolicy,
+      pendingWindow: Duration.days(7),
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.deadLetterKey,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy,
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
+      removalPolicy,
+    });
+    // Its own role, so that it may write only to its own log group.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Speed-layer function',
+    });
+    this.logGroup.grantWrite(role);
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      role,
+      entry: path.join(__dirname, '..', '..', 'lambda', 'speed-layer', 'index.ts'),
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.minutes(1),
+      logGroup: this.logGroup,
+      description: 'Speed layer: scores stream batches with SageMaker and writes the real-time view',
+      environment: {
+        ENDPOINT_NAME: props.endpoint.endpointName,
+        TABLE_NAME: props.view.table.tableName,
+        DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+        MAX_PAYLOAD_BYTES: String(maxPayloadBytes),
+        TTL_SECONDS: String(viewTtl.toSeconds()),
+        MAX_WRITE_ATTEMPTS: '4',
+        POWERTOOLS_SERVICE_NAME: 'speed-layer',
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
+      },
+      bundling: { minify: true, sourceMap: true, target: 'node24' },
+    });
+    props.endpoint.grantInvoke(this.function);
+    props.view.grantWriteScores(this.function);
+    // The handler's SendMessageBatch uses the sqs:SendMessage grant (with the queue key) that
+    // the on-failure destination below gives the function's role.
+
+    const mapping: sources.KinesisEventSourceProps = {
+      startingPosition: props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON,
+      batchSize,
+      maxBatchingWindow,
+      parallelizationFactor,
+      retryAttempts,
+      maxRecordAge,
+      bisectBatchOnError: true,
+      reportBatchItemFailures: true,
+      onFailure: new sources.SqsDlq(this.deadLetterQueue),
+    };
+    if (enhancedFanOut) {
+      this.consumer = new kinesis.StreamConsumer(this, 'Consumer', {
+        stream: props.stream,
+        streamConsumerName: Names.uniqueResourceName(this, { maxLength: 128 }),
+      });
+      this.eventSource = new sources.KinesisConsumerEventSource(this.consumer, mapping);
+      // The consumer's read grant covers SubscribeToShard; the stream's covers its key.
+      props.stream.encryptionKey?.grantDecrypt(this.function);
+    } else {
+      this.eventSource = new sources.KinesisEventSource(props.stream, mapping);
+    }
+    this.function.addEventSource(this.eventSource);
+
+    const action = new cloudwatchActions.SnsAction(props.alarmTopic);
+    const alarm = (alarmId: string, metric: cloudwatch.Metric, threshold: number, description: string) => {
+      const a = metric.createAlarm(this, alarmId, {
+        threshold,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      a.addAlarmAction(action);
+      a.addOkAction(action);
+      return a;
+    };
+    this.iteratorAgeAlarm = alarm('IteratorAgeAlarm',
+      this.function.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5) }),
+      iteratorAgeThreshold.toMilliseconds(),
+      `The speed layer is ${iteratorAgeThreshold.toHumanString()} or more behind the stream`);
+    this.errorsAlarm = alarm('ErrorsAlarm', this.function.metricErrors({ period: Duration.minutes(5) }), 1,
+      'The speed-layer function failed whole invocations');
+    this.deadLetterAlarm = alarm('DeadLetterAlarm',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1,
+      'Poison records or failed batches are waiting in the speed-layer dead-letter queue');
+  }
+
+  /** A handler metric (`scored`, `high_risk`, `dead_lettered`, `failed`, `latency`). */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { service: 'speed-layer' },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  public metricScored(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('scored', props);
+  }
+
+  public metricHighRisk(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('high_risk', props);
+  }
+
+  public metricDeadLettered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('dead_lettered', props);
+  }
+
+  /** Milliseconds from stream arrival to written view, per batch. @default maximum over 5 minutes */
+  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('latency', { statistic: 'Maximum', ...props });
+  }
+}
