@@ -132,13 +132,19 @@ function line(stack: string, logicalId: string, type: string, basis: string, per
 const monthly = (perMonth: number) => perMonth / DAYS_PER_MONTH;
 const usd = (n: number) => `$${n}`;
 
-/** The logical id a `{ Ref }` or `{ Fn::GetAtt }` points at, if it is one. */
-function refTarget(value: unknown): string | undefined {
+/**
+ * The logical id a `{ Ref }` or `{ Fn::GetAtt }` points at, if it is one. With
+ * the templates, a weak cross-stack reference (`Fn::GetStackOutput`) is
+ * followed to the output's value in the other stack.
+ */
+function refTarget(value: unknown, templates?: Templates): string | undefined {
   if (value && typeof value === 'object') {
-    const v = value as Record<string, unknown>;
+    const v = value as Record<string, Json>;
     if (typeof v.Ref === 'string') return v.Ref;
     const getAtt = v['Fn::GetAtt'];
     if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
+    const out = v['Fn::GetStackOutput'];
+    if (out && templates) return refTarget(templates[out.StackName]?.Outputs?.[out.OutputName]?.Value, templates);
   }
   return undefined;
 }
@@ -285,9 +291,10 @@ export function estimateIdle(templates: Templates, prices: PriceTable): IdleEsti
           break;
         }
         case 'AWS::Kinesis::StreamConsumer': {
-          const streamId = refTarget(props.StreamARN);
-          const { shards, known } = streamShards(streamId ? resources[streamId] : undefined);
-          if (!known) assumptions.add(`Enhanced fan-out consumers of a stream whose shard count is not in the same template (or on-demand) are priced at ${shards === 4 ? 4 : 1} shard(s).`);
+          const streamId = refTarget(props.StreamARN, templates);
+          const stream = streamId ? (resources[streamId] ?? Object.values(templates).find((t) => t.Resources?.[streamId])?.Resources?.[streamId]) : undefined;
+          const { shards, known } = streamShards(stream);
+          if (!known) assumptions.add(`Enhanced fan-out consumers of an on-demand stream, or of one not in the templates, are priced at ${shards} shard(s).`);
           const p = price(prices, 'kinesis.efo-consumer-shard-hour');
           add(`enhanced fan-out: ${shards} shard(s) × 24 h × ${usd(p)}/consumer-shard-hour`, shards * 24 * p);
           break;
@@ -446,7 +453,7 @@ export function describeLake(templates: Templates): LakeShape {
   const byId = new Map(resources);
   const ofType = (type: string) => resources.filter(([, r]) => r.Type === type);
   const functionMemory = (value: unknown): number | undefined => {
-    const id = refTarget(value);
+    const id = refTarget(value, templates);
     const fn = id ? byId.get(id) : undefined;
     return fn?.Type === 'AWS::Lambda::Function' ? (fn.Properties?.MemorySize ?? 128) : undefined;
   };
@@ -460,7 +467,7 @@ export function describeLake(templates: Templates): LakeShape {
     : undefined;
 
   const kinesisMappings = ofType('AWS::Lambda::EventSourceMapping').filter(([, r]) => {
-    const source = refTarget(r.Properties?.EventSourceArn);
+    const source = refTarget(r.Properties?.EventSourceArn, templates);
     const target = source ? byId.get(source) : undefined;
     return target?.Type === 'AWS::Kinesis::Stream' || target?.Type === 'AWS::Kinesis::StreamConsumer';
   });
@@ -503,7 +510,7 @@ export function describeLake(templates: Templates): LakeShape {
   return {
     stream,
     standardConsumers: deliveries.filter(([, r]) => r.Properties?.KinesisStreamSourceConfiguration).length +
-      kinesisMappings.filter(([, r]) => byId.get(refTarget(r.Properties?.EventSourceArn) ?? '')?.Type === 'AWS::Kinesis::Stream').length,
+      kinesisMappings.filter(([, r]) => byId.get(refTarget(r.Properties?.EventSourceArn, templates) ?? '')?.Type === 'AWS::Kinesis::Stream').length,
     efoConsumers: ofType('AWS::Kinesis::StreamConsumer').length,
     firehose,
     speedLayer,
@@ -531,7 +538,7 @@ export interface UsageInput {
   readonly inferenceMsPerCall?: number;
   /** Events scored per InvokeEndpoint call. @default the speed layer's batch size */
   readonly eventsPerInferenceCall?: number;
-  /** Real-time view write request units per event. @default 1 (item ≤ 1 KB) */
+  /** Real-time view write request units per event. @default 2 (the event's score item and the customer's latest item, each ≤ 1 KB) */
   readonly viewWriteUnitsPerEvent?: number;
 }
 
@@ -653,9 +660,9 @@ export function estimateUsage(shape: LakeShape, input: UsageInput, prices: Price
   }
 
   if (shape.viewTable) {
-    const wru = input.viewWriteUnitsPerEvent ?? 1;
+    const wru = input.viewWriteUnitsPerEvent ?? 2;
     const p = price(prices, 'dynamodb.on-demand-1m-wru');
-    assumptions.push(`Real-time view: ${wru} write request unit(s) per event; reads and storage not included.`);
+    assumptions.push(`Real-time view: ${wru} write request unit(s) per event (the score item and the customer's latest item, each ≤ 1 KB); reads and storage not included.`);
     add('DynamoDB view writes', `${round(eventsPerDay * wru, 6)} WRU × ${usd(p)}/M`, ((eventsPerDay * wru) / 1e6) * p);
   }
 

@@ -265,6 +265,21 @@ describe('reading the lake from templates', () => {
     });
   });
 
+  test('follows the speed layer across stacks to the stream it reads', () => {
+    const crossStack = {
+      ingestion: { ...templates.ingestion, Outputs: { StreamArnExport: { Value: { 'Fn::GetAtt': ['Stream', 'Arn'] } } } },
+      serving: {
+        Resources: {
+          ...templates.serving.Resources,
+          Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'Speed' }, BatchSize: 500, EventSourceArn: { 'Fn::GetStackOutput': { StackName: 'ingestion', OutputName: 'StreamArnExport' } } } },
+        },
+      },
+    };
+    const shape = describeLake(crossStack);
+    expect(shape.speedLayer).toEqual({ memoryMb: 512, batchSize: 500, parallelizationFactor: 1, batchingWindowSeconds: 0 });
+    expect(shape.standardConsumers).toBe(2);
+  });
+
   test('an empty lake has no layers to cost', () => {
     expect(describeLake({ storage: { Resources: {} } })).toEqual({
       stream: undefined, standardConsumers: 0, efoConsumers: 0, firehose: undefined, speedLayer: undefined, inference: undefined, viewTable: false,
@@ -335,9 +350,9 @@ describe('usage cost', () => {
     expect(item('SageMaker serverless inference')).toBeCloseTo(0.6912, 10);
   });
 
-  test('real-time view: one write unit per event', () => {
-    // 864,000 × $0.625/M = $0.54
-    expect(item('DynamoDB view writes')).toBeCloseTo(0.54, 10);
+  test('real-time view: two write units per event (score item and latest item)', () => {
+    // 864,000 × 2 × $0.625/M = $1.08
+    expect(item('DynamoDB view writes')).toBeCloseTo(1.08, 10);
   });
 
   test('an on-demand stream bills GB in, rounded to 1 KB per record, and GB out per standard consumer', () => {
