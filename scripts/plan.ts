@@ -13,6 +13,8 @@ import { synthLake } from './lib/synth';
 
 const HELP = `Usage: npm run plan -- --events-per-sec N --avg-kb K [--consumers C] [--efo E] [--parallelization F] [--profile sandbox|production]
 
+--consumers, --efo and --parallelization default to what the profile deploys.
+
 Prints the shards the stream needs (seed formula), Firehose headroom, Lambda
 concurrency, daily raw-zone growth, and the idle + usage cost of the profile
 at that traffic. No AWS credentials needed.`;
@@ -24,9 +26,9 @@ function main(): void {
     options: {
       'events-per-sec': { type: 'string' },
       'avg-kb': { type: 'string' },
-      consumers: { type: 'string', default: '2' },
-      efo: { type: 'string', default: '0' },
-      parallelization: { type: 'string', default: '1' },
+      consumers: { type: 'string' },
+      efo: { type: 'string' },
+      parallelization: { type: 'string' },
       profile: { type: 'string', default: 'sandbox' },
       help: { type: 'boolean', default: false },
     },
@@ -38,15 +40,16 @@ function main(): void {
   if (!(PROFILES as readonly string[]).includes(values.profile!)) throw new Error(`--profile must be one of ${PROFILES.join(', ')}, got ${values.profile}`);
   const eventsPerSecond = Number(values['events-per-sec']);
   const avgEventKb = Number(values['avg-kb']);
-  const plan = planCapacity({
-    eventsPerSecond,
-    avgEventKb,
-    consumers: Number(values.consumers),
-    efoConsumers: Number(values.efo),
-    parallelizationFactor: Number(values.parallelization),
-  });
+  const prices = loadPrices();
+  const { templates } = synthLake({ profile: values.profile as ProfileName });
+  const shape = describeLake(templates);
+  // Consumers default to what the profile deploys: Firehose and the speed layer (standard or enhanced fan-out).
+  const consumers = values.consumers !== undefined ? Number(values.consumers) : Math.max(1, shape.standardConsumers);
+  const efoConsumers = values.efo !== undefined ? Number(values.efo) : shape.efoConsumers;
+  const parallelizationFactor = values.parallelization !== undefined ? Number(values.parallelization) : (shape.speedLayer?.parallelizationFactor ?? 1);
+  const plan = planCapacity({ eventsPerSecond, avgEventKb, consumers, efoConsumers, parallelizationFactor });
 
-  console.log(`# Capacity plan: ${eventsPerSecond} events/s × ${avgEventKb} KB\n`);
+  console.log(`# Capacity plan: ${eventsPerSecond} events/s × ${avgEventKb} KB (${values.profile}: ${consumers} standard consumer(s), ${efoConsumers} enhanced fan-out, parallelization factor ${parallelizationFactor})\n`);
   console.log(table(['what', 'value'], [
     ['write throughput', `${plan.writeKbPerSec} KB/s, ${eventsPerSecond} records/s`],
     ['shared read throughput', `${plan.readKbPerSec} KB/s`],
@@ -59,10 +62,8 @@ function main(): void {
   ]));
   console.log('\n' + plan.notes.map((n) => `- ${n}`).join('\n'));
 
-  const prices = loadPrices();
-  const { templates } = synthLake({ profile: values.profile as ProfileName });
   const idle = estimateIdle(templates, prices);
-  const usage = estimateUsage(describeLake(templates), { eventsPerSecond, avgEventKb }, prices);
+  const usage = estimateUsage(shape, { eventsPerSecond, avgEventKb }, prices);
   console.log(`\n# Cost, ${values.profile} profile as synthesized (stacks: ${Object.keys(templates).join(', ')})\n`);
   console.log(`Idle: ${money(idle.perDay)}/day, ${money(idle.perMonth)}/month (details: npm run cost -- --profile ${values.profile}).\n`);
   console.log(formatUsage(usage));
