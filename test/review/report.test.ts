@@ -1,0 +1,170 @@
+import { PROFILES } from '../../lib/config';
+import { Templates } from '../../lib/cost/estimate';
+import { loadPrices } from '../../lib/cost/prices';
+import { buildReview, render, Review, reviewEncryption, reviewNetwork, reviewRoles } from '../../lib/review/report';
+import { synthLake, SynthResult } from '../../scripts/lib/synth';
+
+const prices = loadPrices();
+
+describe('rendering CloudFormation values', () => {
+  test('references, attributes, imports and joins read as text', () => {
+    expect(render({ Ref: 'Bucket' })).toBe('${Bucket}');
+    expect(render({ 'Fn::GetAtt': ['Key', 'Arn'] })).toBe('${Key.Arn}');
+    expect(render({ 'Fn::ImportValue': 'lake-storage:ExportsOutputRawArn' })).toBe('import(lake-storage:ExportsOutputRawArn)');
+    expect(render({ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Raw', 'Arn'] }, '/raw/*']] })).toBe('${Raw.Arn}/raw/*');
+  });
+
+  test('a weak cross-stack reference is followed into the outputs of the other stack', () => {
+    const ref = { 'Fn::GetStackOutput': { StackName: 'lake-storage', OutputName: 'RawArn' } };
+    const templates: Templates = { 'lake-storage': { Outputs: { RawArn: { Value: { 'Fn::GetAtt': ['Raw', 'Arn'] } } } } };
+    expect(render({ 'Fn::Join': ['', [ref, '/raw/*']] }, templates)).toBe('${lake-storage/Raw.Arn}/raw/*');
+    expect(render(ref)).toBe('${lake-storage:RawArn}');
+  });
+});
+
+describe('IAM roles', () => {
+  const templates: Templates = {
+    s: {
+      Resources: {
+        Role: { Type: 'AWS::IAM::Role', Properties: {
+          AssumeRolePolicyDocument: { Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+          ManagedPolicyArns: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']] }],
+          Policies: [{ PolicyName: 'inline', PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'kinesis:PutRecords', Resource: { 'Fn::GetAtt': ['Stream', 'Arn'] } }] } }],
+        } },
+        Attached: { Type: 'AWS::IAM::Policy', Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [
+          { Effect: 'Allow', Action: ['s3:GetObject*', 's3:List*'], Resource: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['Raw', 'Arn'] }, '/*']] }] },
+          { Effect: 'Deny', Action: '*', Resource: '*' },
+        ] } } },
+        OtherPolicy: { Type: 'AWS::IAM::Policy', Properties: { Roles: [{ Ref: 'Other' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'x:y', Resource: '*' }] } } },
+      },
+    },
+  };
+  const [role] = reviewRoles(templates);
+
+  test('lists trust, managed policies, inline and attached statements', () => {
+    expect(role.principals).toEqual(['Service: lambda.amazonaws.com']);
+    expect(role.managedPolicies).toEqual(['arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole']);
+    expect(role.statements.map((s) => [s.source, s.actions.join(' '), s.resources.join(' ')])).toEqual([
+      ['inline inline', 'kinesis:PutRecords', '${Stream.Arn}'],
+      ['Attached', 's3:GetObject* s3:List*', '${Raw.Arn}/*'],
+      ['Attached', '*', '*'],
+    ]);
+  });
+
+  test('flags Allow statements with a wildcard in an action or resource, not Deny statements', () => {
+    expect(role.statements.map((s) => s.wildcard)).toEqual([false, true, false]);
+  });
+});
+
+describe('encryption', () => {
+  const stores = reviewEncryption({
+    s: {
+      Resources: {
+        Kms: { Type: 'AWS::S3::Bucket', Properties: { BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': ['Key', 'Arn'] } }, BucketKeyEnabled: true }] } } },
+        Plain: { Type: 'AWS::S3::Bucket', Properties: {} },
+        Stream: { Type: 'AWS::Kinesis::Stream', Properties: {} },
+        Topic: { Type: 'AWS::SNS::Topic', Properties: {} },
+        Queue: { Type: 'AWS::SQS::Queue', Properties: { KmsMasterKeyId: { Ref: 'Key' } } },
+        Table: { Type: 'AWS::DynamoDB::Table', Properties: { SSESpecification: { SSEEnabled: true, KMSMasterKeyId: { Ref: 'Key' } } } },
+        Workgroup: { Type: 'AWS::Athena::WorkGroup', Properties: { WorkGroupConfiguration: { EnforceWorkGroupConfiguration: true, ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: { Ref: 'Key' } } } } } },
+        Role: { Type: 'AWS::IAM::Role', Properties: {} },
+      },
+    },
+  });
+  const byId = Object.fromEntries(stores.map((s) => [s.logicalId, [s.encryption, s.flagged]]));
+
+  test('reports each data store and ignores other resources', () => {
+    expect(Object.keys(byId)).toEqual(['Kms', 'Plain', 'Stream', 'Topic', 'Queue', 'Table', 'Workgroup']);
+  });
+
+  test('names the SSE type and key', () => {
+    expect(byId.Kms).toEqual(['SSE-KMS (aws:kms), key ${Key.Arn}, bucket key on', false]);
+    expect(byId.Queue).toEqual(['SSE-KMS, key ${Key}', false]);
+    expect(byId.Table).toEqual(['KMS, key ${Key}', false]);
+    expect(byId.Workgroup).toEqual(['results SSE_KMS, key ${Key}, enforced', false]);
+  });
+
+  test('flags unencrypted or undeclared stores', () => {
+    expect(byId.Plain).toEqual(['not declared (S3 applies SSE-S3 by default)', true]);
+    expect(byId.Stream).toEqual(['none', true]);
+    expect(byId.Topic).toEqual(['none', true]);
+  });
+});
+
+describe('network exposure', () => {
+  const net = reviewNetwork({
+    n: {
+      Resources: {
+        Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.0.0.0/16' } },
+        Igw: { Type: 'AWS::EC2::InternetGateway' },
+        Public: { Type: 'AWS::EC2::Subnet', Properties: { CidrBlock: '10.0.0.0/24', MapPublicIpOnLaunch: true } },
+        Isolated: { Type: 'AWS::EC2::Subnet', Properties: { CidrBlock: '10.0.1.0/24' } },
+        PublicRt: { Type: 'AWS::EC2::RouteTable' },
+        PublicAssoc: { Type: 'AWS::EC2::SubnetRouteTableAssociation', Properties: { SubnetId: { Ref: 'Public' }, RouteTableId: { Ref: 'PublicRt' } } },
+        DefaultRoute: { Type: 'AWS::EC2::Route', Properties: { RouteTableId: { Ref: 'PublicRt' }, GatewayId: { Ref: 'Igw' }, DestinationCidrBlock: '0.0.0.0/0' } },
+        Sg: { Type: 'AWS::EC2::SecurityGroup', Properties: { SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, CidrIp: '0.0.0.0/0' }] } },
+        FromPeer: { Type: 'AWS::EC2::SecurityGroupIngress', Properties: { GroupId: { 'Fn::GetAtt': ['Sg', 'GroupId'] }, IpProtocol: 'tcp', FromPort: 8443, ToPort: 8443, SourceSecurityGroupId: { 'Fn::GetAtt': ['Peer', 'GroupId'] } } },
+      },
+    },
+  });
+
+  test('finds which subnets route to the internet', () => {
+    expect(net.subnets.map((s) => [s.logicalId, s.route, s.publicIpOnLaunch])).toEqual([
+      ['Public', 'internet gateway', true],
+      ['Isolated', 'none (isolated)', false],
+    ]);
+  });
+
+  test('lists ingress and flags rules open to 0.0.0.0/0', () => {
+    expect(net.ingress.map((r) => [r.group, r.rule, r.open])).toEqual([
+      ['Sg', 'tcp 22 from 0.0.0.0/0', true],
+      ['${Sg.GroupId}', 'tcp 8443 from sg ${Peer.GroupId}', false],
+    ]);
+  });
+});
+
+describe.each(PROFILES)('the review of the real %s app', (profile) => {
+  let synth: SynthResult;
+  let review: Review;
+
+  beforeAll(() => {
+    synth = synthLake({ profile, validation: true });
+    review = buildReview({ profile, templates: synth.templates, acknowledgements: synth.acknowledgements, validation: synth.validation, synthError: synth.error?.message, prices });
+  });
+
+  test('covers every stack', () => {
+    for (const stack of Object.keys(synth.templates)) expect(review.markdown).toContain(`### ${stack} (`);
+    expect(review.summary.stacks).toBe(Object.keys(synth.templates).length);
+  });
+
+  test('shows the lake buckets with SSE-KMS under the lake key and the access-logs bucket with SSE-S3', () => {
+    const buckets = review.stores.filter((s) => s.stack === 'lake-storage' && s.type === 'AWS::S3::Bucket');
+    const lakeKey = Object.entries(synth.templates['lake-storage'].Resources ?? {}).find(([id, r]) => r.Type === 'AWS::KMS::Key' && id.startsWith('LakeKey'))?.[0];
+    for (const name of ['LakeRaw', 'LakeCurated', 'LakeQueryResults']) {
+      expect(buckets.find((b) => b.logicalId.startsWith(name))?.encryption).toBe(`SSE-KMS (aws:kms), key \${${lakeKey}.Arn}, bucket key on`);
+    }
+    expect(buckets.find((b) => b.logicalId.startsWith('LakeAccessLogs'))?.encryption).toBe('SSE-S3');
+  });
+
+  test('finds no unencrypted data store', () => {
+    expect(review.stores.filter((s) => s.flagged)).toEqual([]);
+  });
+
+  test('lists every cdk-nag acknowledgement with its reason', () => {
+    expect(review.summary.acknowledgements).toBe(synth.acknowledgements.length);
+    for (const ack of synth.acknowledgements) expect(review.markdown).toContain(`| ${ack.path} | ${ack.id} | ${ack.reason.replace(/\|/g, '\\|')} |`);
+  });
+
+  test('reports the built-in validation as passed', () => {
+    expect(review.summary.validation).toBe('passed (no findings)');
+  });
+
+  test('has no ingress open to the world and no subnet with an internet route', () => {
+    expect([review.summary.openIngressRules, review.summary.subnetsWithInternetRoute]).toEqual([0, 0]);
+  });
+
+  test('ends with the idle cost estimate', () => {
+    expect(review.markdown).toContain('## Idle cost estimate');
+    expect(review.summary.idlePerDay).toBeGreaterThan(0);
+  });
+});
