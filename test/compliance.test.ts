@@ -3,6 +3,10 @@
  *  (a) cdk-nag AwsSolutions reports no unacknowledged finding;
  *  (b) the built-in CloudFormation validation, with findings as errors, passes;
  *  (c) every acknowledgement is specific, explained, and matches a real finding.
+ * The review report (`npm run review`) is checked on the same synthesized app, so the
+ * expensive synth with validation runs once per profile.
+ *
+ * Lambda code is bundled in the sandbox run only: bundling does not depend on the profile.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +15,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { parseConfig, PROFILES } from '../lib/config';
+import { loadPrices } from '../lib/cost/prices';
 import { buildLake } from '../lib/lake';
+import { buildReview, Review, ValidationReport } from '../lib/review/report';
+import { acknowledgementsIn } from '../scripts/lib/synth';
 import { testApp } from './helpers';
 
 interface Acknowledgement {
@@ -65,11 +72,13 @@ describe.each(PROFILES)('the %s app', (profile) => {
   let app: App;
   let synthError: unknown;
 
+  const templates: Record<string, Record<string, unknown>> = {};
+
   beforeAll(() => {
-    app = testApp({ context: { profile }, validation: true, bundling: true });
+    app = testApp({ context: { profile }, validation: true, bundling: profile === 'sandbox' });
     buildLake(app, parseConfig({ profile }));
     try {
-      app.synth();
+      for (const stack of app.synth().stacks) templates[stack.stackName] = stack.template;
     } catch (err) {
       synthError = err;
     }
@@ -114,6 +123,53 @@ describe.each(PROFILES)('the %s app', (profile) => {
       const matched = (findings.get(ack.id) ?? []).some((p) => p === ack.path || p.startsWith(`${ack.path}/`));
       expect([where, matched ? 'matches a finding' : 'matches no finding']).toEqual([where, 'matches a finding']);
     }
+  });
+
+  describe('the review report', () => {
+    let review: Review;
+
+    beforeAll(() => {
+      const validation = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
+      review = buildReview({ profile, templates, acknowledgements: acknowledgementsIn(app), validation, prices: loadPrices() });
+    });
+
+    test('covers every stack', () => {
+      for (const stack of Object.keys(templates)) expect(review.markdown).toContain(`### ${stack} (`);
+      expect(review.summary.stacks).toBe(Object.keys(templates).length);
+    });
+
+    test('shows the lake buckets with SSE-KMS under the lake key and the access-logs bucket with SSE-S3', () => {
+      const buckets = review.stores.filter((s) => s.stack === 'lake-storage' && s.type === 'AWS::S3::Bucket');
+      const resources = (templates['lake-storage'].Resources ?? {}) as Record<string, { Type: string }>;
+      const lakeKey = Object.entries(resources).find(([id, r]) => r.Type === 'AWS::KMS::Key' && id.startsWith('LakeKey'))?.[0];
+      for (const name of ['LakeRaw', 'LakeCurated', 'LakeQueryResults']) {
+        expect(buckets.find((b) => b.logicalId.startsWith(name))?.encryption).toBe(`SSE-KMS (aws:kms), key \${${lakeKey}.Arn}, bucket key on`);
+      }
+      expect(buckets.find((b) => b.logicalId.startsWith('LakeAccessLogs'))?.encryption).toBe('SSE-S3');
+    });
+
+    test('finds no unencrypted data store', () => {
+      expect(review.stores.filter((s) => s.flagged)).toEqual([]);
+    });
+
+    test('lists every cdk-nag acknowledgement with its reason', () => {
+      const acks = acknowledgementsIn(app);
+      expect(review.summary.acknowledgements).toBe(acks.length);
+      for (const ack of acks) expect(review.markdown).toContain(`| ${ack.path} | ${ack.id} | ${ack.reason.replace(/\|/g, '\\|')} |`);
+    });
+
+    test('reports the built-in validation as passed', () => {
+      expect(review.summary.validation).toBe('passed (no findings)');
+    });
+
+    test('has no ingress open to the world and no subnet with an internet route', () => {
+      expect([review.summary.openIngressRules, review.summary.subnetsWithInternetRoute]).toEqual([0, 0]);
+    });
+
+    test('ends with the idle cost estimate', () => {
+      expect(review.markdown).toContain('## Idle cost estimate');
+      expect(review.summary.idlePerDay).toBeGreaterThan(0);
+    });
   });
 });
 

@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, AppProps, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../lib/config';
+import { buildLake, LakeStacks } from '../lib/lake';
 
 export const ROOT = path.resolve(__dirname, '..');
 
@@ -46,4 +48,21 @@ export function normalizedTemplate(stack: Stack): unknown {
       .replace(/[0-9a-f]{64}(\.zip|\.json|\.tar\.gz)?/g, 'ASSET_HASH$1')
       .replace(/"S3Key":"[^"]*"/g, '"S3Key":"ASSET_KEY"'),
   );
+}
+
+const lakes = new Map<string, LakeStacks>();
+
+/**
+ * The whole lake for a context (no bundling, no built-in validation), built once per
+ * test file: stack tests share it instead of building the app for every test.
+ * Do not add constructs to the returned stacks.
+ */
+export function lake(context: Record<string, string> = {}): LakeStacks {
+  const key = JSON.stringify(context);
+  let stacks = lakes.get(key);
+  if (!stacks) {
+    stacks = buildLake(testApp({ context }), parseConfig(context));
+    lakes.set(key, stacks);
+  }
+  return stacks;
 }

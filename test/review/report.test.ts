@@ -1,10 +1,5 @@
-import { PROFILES } from '../../lib/config';
 import { Templates } from '../../lib/cost/estimate';
-import { loadPrices } from '../../lib/cost/prices';
-import { buildReview, render, Review, reviewEncryption, reviewNetwork, reviewRoles } from '../../lib/review/report';
-import { synthLake, SynthResult } from '../../scripts/lib/synth';
-
-const prices = loadPrices();
+import { render, reviewEncryption, reviewNetwork, reviewRoles } from '../../lib/review/report';
 
 describe('rendering CloudFormation values', () => {
   test('references, attributes, imports and joins read as text', () => {
@@ -123,48 +118,5 @@ describe('network exposure', () => {
   });
 });
 
-describe.each(PROFILES)('the review of the real %s app', (profile) => {
-  let synth: SynthResult;
-  let review: Review;
-
-  beforeAll(() => {
-    synth = synthLake({ profile, validation: true });
-    review = buildReview({ profile, templates: synth.templates, acknowledgements: synth.acknowledgements, validation: synth.validation, synthError: synth.error?.message, prices });
-  });
-
-  test('covers every stack', () => {
-    for (const stack of Object.keys(synth.templates)) expect(review.markdown).toContain(`### ${stack} (`);
-    expect(review.summary.stacks).toBe(Object.keys(synth.templates).length);
-  });
-
-  test('shows the lake buckets with SSE-KMS under the lake key and the access-logs bucket with SSE-S3', () => {
-    const buckets = review.stores.filter((s) => s.stack === 'lake-storage' && s.type === 'AWS::S3::Bucket');
-    const lakeKey = Object.entries(synth.templates['lake-storage'].Resources ?? {}).find(([id, r]) => r.Type === 'AWS::KMS::Key' && id.startsWith('LakeKey'))?.[0];
-    for (const name of ['LakeRaw', 'LakeCurated', 'LakeQueryResults']) {
-      expect(buckets.find((b) => b.logicalId.startsWith(name))?.encryption).toBe(`SSE-KMS (aws:kms), key \${${lakeKey}.Arn}, bucket key on`);
-    }
-    expect(buckets.find((b) => b.logicalId.startsWith('LakeAccessLogs'))?.encryption).toBe('SSE-S3');
-  });
-
-  test('finds no unencrypted data store', () => {
-    expect(review.stores.filter((s) => s.flagged)).toEqual([]);
-  });
-
-  test('lists every cdk-nag acknowledgement with its reason', () => {
-    expect(review.summary.acknowledgements).toBe(synth.acknowledgements.length);
-    for (const ack of synth.acknowledgements) expect(review.markdown).toContain(`| ${ack.path} | ${ack.id} | ${ack.reason.replace(/\|/g, '\\|')} |`);
-  });
-
-  test('reports the built-in validation as passed', () => {
-    expect(review.summary.validation).toBe('passed (no findings)');
-  });
-
-  test('has no ingress open to the world and no subnet with an internet route', () => {
-    expect([review.summary.openIngressRules, review.summary.subnetsWithInternetRoute]).toEqual([0, 0]);
-  });
-
-  test('ends with the idle cost estimate', () => {
-    expect(review.markdown).toContain('## Idle cost estimate');
-    expect(review.summary.idlePerDay).toBeGreaterThan(0);
-  });
-});
+// The review of the real app, in both profiles, is in test/compliance.test.ts: it shares that
+// suite's synth with validation.

@@ -1,12 +1,10 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { parseConfig } from '../../lib/config';
-import { buildLake } from '../../lib/lake';
 import { BatchStack } from '../../lib/stacks/batch-stack';
-import { normalizedTemplate, testApp } from '../helpers';
+import { lake, normalizedTemplate } from '../helpers';
 
-function batchStack(profile: string, context: Record<string, unknown> = {}) {
+function batchStack(profile: string, context: Record<string, string> = {}) {
   const all = { profile, ...context };
-  return buildLake(testApp({ context: all }), parseConfig(all)).batch;
+  return lake(all).batch;
 }
 
 // Synthesizing the app is the slow part: one app per profile, shared by the tests.

@@ -1,24 +1,21 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { parseConfig } from '../../lib/config';
-import { buildLake } from '../../lib/lake';
 import { NAMED_QUERIES } from '../../lib/queries';
-import { normalizedTemplate, testApp } from '../helpers';
+import { lake, normalizedTemplate } from '../helpers';
 
 describe('CatalogStack', () => {
   test.each(['sandbox', 'production'])('matches the %s snapshot', (profile) => {
-    const app = testApp({ context: { profile } });
-    const { catalog } = buildLake(app, parseConfig({ profile }));
+    const { catalog } = lake({ profile });
     expect(normalizedTemplate(catalog)).toMatchSnapshot();
   });
 
   test('is always deployed, named from the prefix and environment-agnostic', () => {
-    const { catalog } = buildLake(testApp(), parseConfig({ prefix: 'demo', ingestion: 'false', batch: 'false', serving: 'false' }));
+    const { catalog } = lake({ prefix: 'demo', ingestion: 'false', batch: 'false', serving: 'false' });
     expect(catalog.stackName).toBe('demo-catalog');
     expect(catalog.environment).toBe('aws://unknown-account/unknown-region');
   });
 
   test('outputs the names the scripts read', () => {
-    const { catalog } = buildLake(testApp(), parseConfig({}));
+    const { catalog } = lake({});
     const outputs = Template.fromStack(catalog).toJSON().Outputs;
     expect(Object.keys(outputs)).toEqual(
       expect.arrayContaining(['DatabaseName', 'WorkgroupName', 'RawCrawlerName', 'CuratedCrawlerName']),
@@ -27,7 +24,7 @@ describe('CatalogStack', () => {
   });
 
   test('names the database from the config and saves every named query', () => {
-    const { catalog } = buildLake(testApp(), parseConfig({ prefix: 'pay' }));
+    const { catalog } = lake({ prefix: 'pay' });
     const template = Template.fromStack(catalog);
     template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: Match.objectLike({ Name: 'pay_lake' }) });
     template.hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'pay-lake' });

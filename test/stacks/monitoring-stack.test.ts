@@ -1,11 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { parseConfig } from '../../lib/config';
-import { buildLake } from '../../lib/lake';
-import { normalizedTemplate, testApp } from '../helpers';
+import { lake, normalizedTemplate } from '../helpers';
 
-function lake(context: Record<string, string> = {}) {
-  return buildLake(testApp({ context }), parseConfig(context));
-}
 
 describe('MonitoringStack', () => {
   test.each(['sandbox', 'production'])('matches the %s snapshot', (profile) => {

@@ -1,15 +1,12 @@
-import { parseConfig } from '../../lib/config';
-import { buildLake } from '../../lib/lake';
-import { normalizedTemplate, testApp } from '../helpers';
+import { lake, normalizedTemplate } from '../helpers';
 
 describe('NetworkStack', () => {
   test.each(['sandbox', 'production'])('matches the %s snapshot', (profile) => {
-    const { network } = buildLake(testApp({ context: { profile } }), parseConfig({ profile }));
+    const { network } = lake({ profile });
     expect(normalizedTemplate(network!)).toMatchSnapshot();
   });
 
   test('exists for the batch layer, or for serving in production only', () => {
-    const lake = (context: Record<string, unknown>) => buildLake(testApp({ context }), parseConfig(context));
     expect(lake({}).network?.stackName).toBe('lake-network');
     expect(lake({ batch: 'false' }).network).toBeUndefined();
     expect(lake({ batch: 'false', profile: 'production' }).network?.stackName).toBe('lake-network');

@@ -1,11 +1,9 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { parseConfig } from '../../lib/config';
-import { buildLake } from '../../lib/lake';
 import { ServingStack } from '../../lib/stacks/serving-stack';
-import { normalizedTemplate, testApp } from '../helpers';
+import { lake, normalizedTemplate } from '../helpers';
 
 function servingStack(profile: string): ServingStack {
-  const { serving } = buildLake(testApp({ context: { profile } }), parseConfig({ profile }));
+  const { serving } = lake({ profile });
   if (!serving) throw new Error('the serving stack is on by default');
   return serving;
 }
@@ -16,10 +14,10 @@ describe('ServingStack', () => {
   });
 
   test('is environment-agnostic, named from the prefix, and absent when serving is off', () => {
-    const { serving } = buildLake(testApp(), parseConfig({ prefix: 'demo' }));
+    const { serving } = lake({ prefix: 'demo' });
     expect(serving?.stackName).toBe('demo-serving');
     expect(serving?.environment).toBe('aws://unknown-account/unknown-region');
-    expect(buildLake(testApp(), parseConfig({ serving: 'false' })).serving).toBeUndefined();
+    expect(lake({ serving: 'false' }).serving).toBeUndefined();
   });
 
   test("reads the ingestion stack's stream and may decrypt it with the stream key", () => {

@@ -1,16 +1,13 @@
-import { parseConfig } from '../../lib/config';
-import { buildLake } from '../../lib/lake';
-import { normalizedTemplate, testApp } from '../helpers';
+import { lake, normalizedTemplate } from '../helpers';
 
 describe('StorageStack', () => {
   test.each(['sandbox', 'production'])('matches the %s snapshot', (profile) => {
-    const app = testApp({ context: { profile } });
-    const { storage } = buildLake(app, parseConfig({ profile }));
+    const { storage } = lake({ profile });
     expect(normalizedTemplate(storage)).toMatchSnapshot();
   });
 
   test('is environment-agnostic and named from the prefix', () => {
-    const { storage } = buildLake(testApp(), parseConfig({ prefix: 'demo' }));
+    const { storage } = lake({ prefix: 'demo' });
     expect(storage.stackName).toBe('demo-storage');
     expect(storage.environment).toBe('aws://unknown-account/unknown-region');
   });
