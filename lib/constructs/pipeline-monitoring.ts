@@ -160,23 +160,26 @@ export class PipelineMonitoring extends Construct {
       ]);
     }
 
-    if (props.workgroupName) {
-      const dims = { WorkGroup: props.workgroupName };
+    const workGroup = props.workgroupName;
+    if (workGroup) {
+      const athena = (name: string, statistic: string) => serviceMetric('AWS/Athena', name, { WorkGroup: workGroup }, statistic);
       this.section('Athena', [
-        this.graph('Data scanned (bytes)', [athena('ProcessedBytes', dims, 'Sum')]),
-        this.graph('Query time (ms)', [athena('TotalExecutionTime', dims, 'p90')]),
+        this.graph('Data scanned (bytes)', [athena('ProcessedBytes', 'Sum')]),
+        this.graph('Query time (ms)', [athena('TotalExecutionTime', 'p90')]),
       ]);
     }
 
-    if (props.clusterId) {
-      const dims = { JobFlowId: props.clusterId };
+    const clusterId = props.clusterId;
+    if (clusterId) {
+      const emr = (name: string, statistic: string) =>
+        serviceMetric('AWS/ElasticMapReduce', name, { JobFlowId: clusterId }, statistic);
       const emrEvent = (id: string, description: string, detailType: string, states?: string[]) => {
         const rule = new events.Rule(this, id, {
           description,
           eventPattern: {
             source: ['aws.emr'],
             detailType: [detailType],
-            detail: { clusterId: [props.clusterId!], ...(states ? { state: states } : {}) },
+            detail: { clusterId: [clusterId], ...(states ? { state: states } : {}) },
           },
         });
         rule.addTarget(
@@ -188,23 +191,25 @@ export class PipelineMonitoring extends Construct {
         );
         return rule;
       };
-      this.clusterRule = emrEvent('ClusterState', `EMR cluster ${props.clusterId} state changes`, 'EMR Cluster State Change');
-      this.stepFailedRule = emrEvent('StepFailed', `EMR cluster ${props.clusterId} steps that failed or were cancelled`, 'EMR Step Status Change', ['FAILED', 'CANCELLED']);
+      this.clusterRule = emrEvent('ClusterState', `EMR cluster ${clusterId} state changes`, 'EMR Cluster State Change');
+      this.stepFailedRule = emrEvent('StepFailed', `EMR cluster ${clusterId} steps that failed or were cancelled`, 'EMR Step Status Change', ['FAILED', 'CANCELLED']);
       this.section('Batch cluster', [
-        this.graph('Idle (1) / running apps', [emr('IsIdle', dims, 'Maximum'), emr('AppsRunning', dims, 'Maximum')]),
-        this.graph('YARN memory available (%)', [emr('YARNMemoryAvailablePercentage', dims, 'Minimum')]),
-        this.graph('Containers pending', [emr('ContainerPending', dims, 'Maximum')]),
+        this.graph('Idle (1) / running apps', [emr('IsIdle', 'Maximum'), emr('AppsRunning', 'Maximum')]),
+        this.graph('YARN memory available (%)', [emr('YARNMemoryAvailablePercentage', 'Minimum')]),
+        this.graph('Containers pending', [emr('ContainerPending', 'Maximum')]),
       ]);
     }
 
     if (props.endpoint) {
-      const dims = { EndpointName: props.endpoint.endpointName, VariantName: props.endpoint.variantName };
+      const { endpointName, variantName } = props.endpoint;
+      const sagemaker = (name: string, statistic: string) =>
+        serviceMetric('AWS/SageMaker', name, { EndpointName: endpointName, VariantName: variantName }, statistic);
       this.section('Inference endpoint', [
-        this.graph('Model latency (µs)', [sagemaker('ModelLatency', dims, 'p90'), sagemaker('ModelLatency', dims, 'Average')]),
+        this.graph('Model latency (µs)', [sagemaker('ModelLatency', 'p90'), sagemaker('ModelLatency', 'Average')]),
         this.graph('Invocations and errors', [
-          sagemaker('Invocations', dims, 'Sum'),
-          sagemaker('Invocation4XXErrors', dims, 'Sum'),
-          sagemaker('Invocation5XXErrors', dims, 'Sum'),
+          sagemaker('Invocations', 'Sum'),
+          sagemaker('Invocation4XXErrors', 'Sum'),
+          sagemaker('Invocation5XXErrors', 'Sum'),
         ]),
       ]);
     }
@@ -216,12 +221,7 @@ export class PipelineMonitoring extends Construct {
         widgets.push(this.graph('Errors and throttles', [f.metricErrors(), f.metricThrottles()]));
         widgets.push(
           this.graph('Iterator age (ms)', [
-            new cloudwatch.Metric({
-              namespace: 'AWS/Lambda',
-              metricName: 'IteratorAge',
-              dimensionsMap: { FunctionName: f.functionName },
-              statistic: 'Maximum',
-            }),
+            serviceMetric('AWS/Lambda', 'IteratorAge', { FunctionName: f.functionName }, 'Maximum'),
           ]),
         );
       }
@@ -283,23 +283,10 @@ export class PipelineMonitoring extends Construct {
 }
 
 function ruleMatches(rule: events.Rule, label: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({
-    namespace: 'AWS/Events',
-    metricName: 'MatchedEvents',
-    dimensionsMap: { RuleName: rule.ruleName },
-    statistic: 'Sum',
-    label,
-  });
+  return serviceMetric('AWS/Events', 'MatchedEvents', { RuleName: rule.ruleName }, 'Sum').with({ label });
 }
 
-function athena(metricName: string, dimensionsMap: Record<string, string>, statistic: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: 'AWS/Athena', metricName, dimensionsMap, statistic });
-}
-
-function emr(metricName: string, dimensionsMap: Record<string, string>, statistic: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: 'AWS/ElasticMapReduce', metricName, dimensionsMap, statistic });
-}
-
-function sagemaker(metricName: string, dimensionsMap: Record<string, string>, statistic: string): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace: 'AWS/SageMaker', metricName, dimensionsMap, statistic });
+/** A metric of a service namespace, e.g. `AWS/Athena`, with its dimensions. */
+function serviceMetric(namespace: string, metricName: string, dimensionsMap: Record<string, string>, statistic: string): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace, metricName, dimensionsMap, statistic });
 }
