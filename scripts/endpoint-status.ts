@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { sleep } from './lib/cli-args';
 import { ENDPOINT_OPTIONS, endpointName, runScript } from './lib/serving-endpoint';
 
 export interface WaitOptions {
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
     intervalMs: Number(values['interval-seconds']) * 1000,
     timeoutMs: Number(values['timeout-minutes']) * 60_000,
     log: (line) => console.log(line),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep,
     now: () => Date.now(),
   });
 }

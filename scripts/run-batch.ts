@@ -6,6 +6,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { parseRunBatchArgs, runBatch, USAGE, UsageError } from './lib/batch-run';
+import { sleep } from './lib/cli-args';
 
 async function main(): Promise<number> {
   let options;
@@ -24,7 +25,7 @@ async function main(): Promise<number> {
     cfn: new CloudFormationClient({}),
     emr: new EMRClient({}),
     log: (line) => console.log(line),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    sleep,
     now: () => Date.now(),
   });
 }

@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
@@ -20,13 +20,6 @@ import { buildLake } from '../lib/lake';
 import { buildReview, Review, ValidationReport } from '../lib/review/report';
 import { acknowledgementsIn } from '../scripts/lib/synth';
 import { testApp } from './helpers';
-
-interface Acknowledgement {
-  readonly path: string;
-  readonly id: string;
-  readonly reason: string;
-  readonly onStackOrApp: boolean;
-}
 
 /**
  * Acknowledgements aws-cdk-lib makes itself, with its own reasons: W3010 on every stack whose
@@ -38,23 +31,12 @@ const CDK_OWN_ACKNOWLEDGEMENTS: Record<string, RegExp> = {
   'CloudFormation-Validate::F3003': /^AWS::EC2::FlowLog DestinationOptions accepts properties in camelCase/,
 };
 
-function acknowledgements(root: IConstruct): Acknowledgement[] {
-  return ownAndCdkAcknowledgements(root).filter((a) => !CDK_OWN_ACKNOWLEDGEMENTS[a.id]?.test(a.reason));
-}
-
-function ownAndCdkAcknowledgements(root: IConstruct): Acknowledgement[] {
-  return root.node.findAll().flatMap((c) =>
-    c.node.metadata
-      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-      .flatMap((m) =>
-        Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({
-          path: c.node.path,
-          id: id.replace(/^annotation::/i, ''),
-          reason,
-          onStackOrApp: Stack.isStack(c) || App.isApp(c),
-        })),
-      ),
-  );
+/** Our acknowledgements (not aws-cdk-lib's own), each with whether it sits on a stack or the app. */
+function acknowledgements(root: IConstruct) {
+  const stackOrApp = new Set(root.node.findAll().filter((c) => Stack.isStack(c) || App.isApp(c)).map((c) => c.node.path));
+  return acknowledgementsIn(root)
+    .filter((a) => !CDK_OWN_ACKNOWLEDGEMENTS[a.id]?.test(a.reason))
+    .map((a) => ({ ...a, onStackOrApp: stackOrApp.has(a.path) }));
 }
 
 /** Every AwsSolutions finding, acknowledged or not, as rule id → construct paths. */

@@ -9,8 +9,10 @@ export const ROOT = path.resolve(__dirname, '..');
 
 /** The feature flags and settings from cdk.json, so tests see what `cdk synth` sees. */
 export function cdkJsonContext(): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context;
+  cdkJson ??= JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context;
+  return { ...cdkJson };
 }
+let cdkJson: Record<string, unknown> | undefined;
 
 export interface TestAppOptions {
   /** Extra context, e.g. `{ profile: 'production' }`. */

@@ -6,6 +6,7 @@
  * Sleep, randomness and the clock are injectable, so tests neither wait nor flake.
  */
 import { KinesisClient, PutRecordsCommand, PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { sleep as defaultSleep } from './cli-args';
 
 /** PutRecords limits (Kinesis API reference). */
 export const MAX_BATCH_RECORDS = 500;
@@ -110,7 +111,6 @@ export function backoffDelay(attempt: number, retry: RetryPolicy = {}, random: (
   return Math.floor(random() * Math.min(max, base * 2 ** attempt));
 }
 
-const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Sends every record, retrying failed entries and throttled calls. Resolves with the
@@ -119,7 +119,7 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
  */
 export async function sendRecords(records: readonly ProducerRecord[], options: SendOptions): Promise<SendStats> {
   checkRecordSizes(records);
-  const sleep = options.sleep ?? realSleep;
+  const sleep = options.sleep ?? defaultSleep;
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
   const maxAttempts = options.retry?.maxAttempts ?? 10;

@@ -19,6 +19,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 import { DATASET } from '../../lambda/shared/payment-event';
 import { runQuery } from './athena-query';
 import { runBatch } from './batch-run';
+import { sleep } from './cli-args';
 import { runCrawler } from './crawler';
 import { sendRecords } from './producer';
 import { toRecord } from '../send-events';
@@ -44,7 +45,7 @@ export interface Clock {
 
 export const realClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep,
 };
 
 export interface Timeouts {
