@@ -6,6 +6,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { InferenceEndpointProps } from './constructs/inference-endpoint';
 
 export type ProfileName = 'sandbox' | 'production';
 export const PROFILES: readonly ProfileName[] = ['sandbox', 'production'];
@@ -37,18 +38,15 @@ export interface StorageSettings {
   readonly noncurrentVersionExpireAfterDays: number;
 }
 
-export interface EndpointSettings {
-  /** Serverless costs nothing when idle; instance endpoints support VPC, data capture and autoscaling. */
-  readonly compute: 'serverless' | 'instance';
-  readonly memorySizeInMb?: number;
-  readonly maxConcurrency?: number;
-  readonly instanceType?: string;
-  readonly instanceCount?: number;
-  readonly maxInstanceCount?: number;
-  readonly targetInvocationsPerInstance?: number;
-  /** Share of requests captured to S3 (instance endpoints only); undefined turns capture off. */
-  readonly dataCaptureSamplingPercentage?: number;
-}
+/** How the serving stack sizes its endpoint: the matching `InferenceEndpoint` props, plus capture. */
+export type EndpointSettings = Required<Pick<InferenceEndpointProps, 'compute'>> &
+  Pick<
+    InferenceEndpointProps,
+    'memorySizeInMb' | 'maxConcurrency' | 'instanceType' | 'instanceCount' | 'maxInstanceCount' | 'targetInvocationsPerInstance'
+  > & {
+    /** Share of requests captured to S3 (instance endpoints only); undefined turns capture off. */
+    readonly dataCaptureSamplingPercentage?: number;
+  };
 
 export interface ServingSettings {
   readonly endpoint: EndpointSettings;

@@ -89,20 +89,15 @@ export class ServingStack extends Stack {
       });
     }
 
+    const { dataCaptureSamplingPercentage, ...sizing } = e;
     this.endpoint = new InferenceEndpoint(this, 'Endpoint', {
       modelData: { bucket: this.modelArtifact.bucket, objectKey: this.modelArtifact.s3ObjectKey },
       alarmTopic: props.alarmTopic,
-      compute: e.compute,
-      memorySizeInMb: e.memorySizeInMb,
-      maxConcurrency: e.maxConcurrency,
-      instanceType: e.instanceType,
-      instanceCount: e.instanceCount,
-      maxInstanceCount: e.maxInstanceCount,
-      targetInvocationsPerInstance: e.targetInvocationsPerInstance,
+      ...sizing,
       vpc: props.vpc,
       encryptionKey: this.captureKey,
       dataCapture: this.captureBucket
-        ? { bucket: this.captureBucket, prefix: ServingStack.CAPTURE_PREFIX, samplingPercentage: e.dataCaptureSamplingPercentage }
+        ? { bucket: this.captureBucket, prefix: ServingStack.CAPTURE_PREFIX, samplingPercentage: dataCaptureSamplingPercentage }
         : undefined,
       removalPolicy: props.removalPolicy,
     });
