@@ -4,6 +4,10 @@
  * Producers send one JSON object per record. `parsePaymentEvent` decodes,
  * validates and normalizes it, or says why it cannot. It never throws.
  *
+ * A reason is a category (`too_large: …`, `invalid_utf8`, `invalid_json`, `schema: …`)
+ * that names the rule a record broke, never a byte of the record: the reasons reach
+ * logs and the payments may carry card numbers.
+ *
  * Normalization:
  * - `event_time`: ISO-8601 with an offset, or epoch milliseconds → UTC ISO-8601 with
  *   milliseconds (`2026-11-22T01:02:03.000Z`). Its UTC date (`eventDate`) is the
@@ -90,19 +94,20 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 /** Decodes UTF-8 bytes and parses one event. */
 export function parsePaymentEvent(bytes: Uint8Array): ParseResult {
   if (bytes.length > MAX_RECORD_BYTES) {
-    return fail(`record is ${bytes.length} bytes, over the ${MAX_RECORD_BYTES}-byte limit`);
+    return fail(`too_large: record is ${bytes.length} bytes, over the ${MAX_RECORD_BYTES}-byte limit`);
   }
   let text: string;
   try {
     text = decoder.decode(bytes);
   } catch {
-    return fail('record is not valid UTF-8');
+    return fail('invalid_utf8');
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch (err) {
-    return fail(`record is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    // Never the parser's message: it quotes the input, which may hold card data.
+    return fail('invalid_json');
   }
   return normalizePaymentEvent(value);
 }
@@ -110,42 +115,42 @@ export function parsePaymentEvent(bytes: Uint8Array): ParseResult {
 /** Validates and normalizes an already-parsed value. */
 export function normalizePaymentEvent(value: unknown): ParseResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return fail('record must be a JSON object');
+    return schema('record must be a JSON object');
   }
   const o = value as Record<string, unknown>;
 
   for (const field of ID_FIELDS) {
     const v = o[field];
     if (typeof v !== 'string' || !ID_PATTERN.test(v)) {
-      return fail(`${field} must be 1–64 characters of letters, digits, ".", "_", ":" or "-"`);
+      return schema(`${field} must be 1–64 characters of letters, digits, ".", "_", ":" or "-"`);
     }
   }
 
   const eventTime = normalizeEventTime(o.event_time);
   if (eventTime === undefined) {
-    return fail('event_time must be ISO-8601 with a UTC offset, or epoch milliseconds, between 2000 and 2100');
+    return schema('event_time must be ISO-8601 with a UTC offset, or epoch milliseconds, between 2000 and 2100');
   }
 
   const mcc = o.merchant_category;
   let merchantCategory: string;
   if (typeof mcc === 'string' && /^\d{4}$/.test(mcc)) merchantCategory = mcc;
   else if (typeof mcc === 'number' && Number.isInteger(mcc) && mcc >= 0 && mcc <= 9999) merchantCategory = String(mcc).padStart(4, '0');
-  else return fail('merchant_category must be a 4-digit merchant category code');
+  else return schema('merchant_category must be a 4-digit merchant category code');
 
   const amount = parseAmount(o.amount);
   if (amount === undefined) {
-    return fail(`amount must be a positive decimal ≤ ${MAX_AMOUNT} with at most 2 decimal places`);
+    return schema(`amount must be a positive decimal ≤ ${MAX_AMOUNT} with at most 2 decimal places`);
   }
 
   const currency = o.currency;
-  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency)) return fail('currency must be a 3-letter ISO 4217 code');
+  if (typeof currency !== 'string' || !/^[A-Za-z]{3}$/.test(currency)) return schema('currency must be a 3-letter ISO 4217 code');
   const country = o.country;
-  if (typeof country !== 'string' || !/^[A-Za-z]{2}$/.test(country)) return fail('country must be a 2-letter ISO 3166 code');
+  if (typeof country !== 'string' || !/^[A-Za-z]{2}$/.test(country)) return schema('country must be a 2-letter ISO 3166 code');
   const channel = typeof o.channel === 'string' ? o.channel.toUpperCase() : undefined;
-  if (!channel || !(CHANNELS as readonly string[]).includes(channel)) return fail(`channel must be one of ${CHANNELS.join(', ')}`);
+  if (!channel || !(CHANNELS as readonly string[]).includes(channel)) return schema(`channel must be one of ${CHANNELS.join(', ')}`);
 
   const label = o.is_fraud;
-  if (label !== undefined && label !== null && typeof label !== 'boolean') return fail('is_fraud must be true, false or null');
+  if (label !== undefined && label !== null && typeof label !== 'boolean') return schema('is_fraud must be true, false or null');
 
   return {
     ok: true,
@@ -176,6 +181,11 @@ function unknownFields(o: Record<string, unknown>): readonly string[] {
 
 function fail(reason: string): ParseResult {
   return { ok: false, reason };
+}
+
+/** A schema violation. The message names the rule, never the value that broke it. */
+function schema(message: string): ParseResult {
+  return fail(`schema: ${message}`);
 }
 
 const DAY_MS = 86_400_000;

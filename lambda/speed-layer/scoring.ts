@@ -3,6 +3,9 @@
  * as few InvokeEndpoint calls as the payload limit allows, write the real-time view
  * with BatchWriteItem, and dead-letter poison records with their payload.
  *
+ * Reasons name what went wrong, never a byte of an event: they are logged when a record
+ * is retried (event ids too can be card numbers, since the schema accepts any id).
+ *
  * Every record ends in exactly one state:
  * - written: its score item (and, if it is its customer's latest event in the batch,
  *   the customer's `latest` item) is in the table;
@@ -162,7 +165,7 @@ export async function processBatch(
       if (REJECTED_REQUEST_ERRORS.has(e.name)) {
         // The model refuses this body: split until the record it refuses is alone.
         if (chunk.length === 1) {
-          rejected.push({ record: chunk[0].record, reason: `endpoint rejected the event: ${e.message}` });
+          rejected.push({ record: chunk[0].record, reason: `endpoint rejected the event: ${e.name}` });
           return;
         }
         const mid = Math.ceil(chunk.length / 2);
@@ -170,7 +173,7 @@ export async function processBatch(
         await score(chunk.slice(mid));
         return;
       }
-      for (const d of chunk) fail(d.record, `scoring failed: ${e.name}: ${e.message}`);
+      for (const d of chunk) fail(d.record, `scoring failed: ${describeError(e)}`);
       return;
     }
     chunk.forEach((d, i) => scored.push({ ...d, prediction: response.predictions[i], modelVersion: response.model_version }));
@@ -289,6 +292,15 @@ export function chunkByPayload<T extends { event: PaymentEvent }>(
   return { chunks, oversized };
 }
 
+/**
+ * An error as a log-safe reason: our own response checks say what was wrong; for an SDK
+ * error, only its name. A ModelError's message carries the container's output, which
+ * may quote the events it was sent.
+ */
+function describeError(e: PortError): string {
+  return e instanceof ResponseError ? `${e.name}: ${e.message}` : e.name;
+}
+
 class ResponseError extends Error {
   constructor(message: string) {
     super(message);
@@ -309,7 +321,7 @@ function parseResponse(body: string, chunk: readonly Decoded[]): { model_version
   }
   predictions.forEach((p: Prediction, i) => {
     if (p?.event_id !== chunk[i].event.event_id || typeof p.score !== 'number' || !['low', 'medium', 'high'].includes(p.risk)) {
-      throw new ResponseError(`endpoint prediction ${i} does not match event ${chunk[i].event.event_id}`);
+      throw new ResponseError(`endpoint prediction ${i} does not match the event sent at that position`);
     }
   });
   return { model_version: String(value.model_version ?? 'unknown'), predictions };

@@ -91,17 +91,17 @@ describe('normalizePaymentEvent', () => {
   });
 
   test.each([
-    [null, 'record must be a JSON object'],
-    [[valid], 'record must be a JSON object'],
-    ['text', 'record must be a JSON object'],
-    [42, 'record must be a JSON object'],
+    [null, 'schema: record must be a JSON object'],
+    [[valid], 'schema: record must be a JSON object'],
+    ['text', 'schema: record must be a JSON object'],
+    [42, 'schema: record must be a JSON object'],
   ])('rejects the non-object %p', (value, expected) => {
     expect(normalizePaymentEvent(value)).toEqual({ ok: false, reason: expected });
   });
 
-  const idMessage = (f: string) => `${f} must be 1–64 characters of letters, digits, ".", "_", ":" or "-"`;
-  const timeMessage = 'event_time must be ISO-8601 with a UTC offset, or epoch milliseconds, between 2000 and 2100';
-  const amountMessage = 'amount must be a positive decimal ≤ 1000000 with at most 2 decimal places';
+  const idMessage = (f: string) => `schema: ${f} must be 1–64 characters of letters, digits, ".", "_", ":" or "-"`;
+  const timeMessage = 'schema: event_time must be ISO-8601 with a UTC offset, or epoch milliseconds, between 2000 and 2100';
+  const amountMessage = 'schema: amount must be a positive decimal ≤ 1000000 with at most 2 decimal places';
   test.each<[string, Record<string, unknown>, string]>([
     ['missing event_id', { event_id: undefined }, idMessage('event_id')],
     ['empty customer_id', { customer_id: '' }, idMessage('customer_id')],
@@ -117,9 +117,9 @@ describe('normalizePaymentEvent', () => {
     ['event_time before 2000', { event_time: '1999-12-31T23:59:59Z' }, timeMessage],
     ['event_time in 2100', { event_time: '2100-01-01T00:00:00Z' }, timeMessage],
     ['event_time as a boolean', { event_time: true }, timeMessage],
-    ['3-digit merchant_category string', { merchant_category: '541' }, 'merchant_category must be a 4-digit merchant category code'],
-    ['merchant_category 10000', { merchant_category: 10000 }, 'merchant_category must be a 4-digit merchant category code'],
-    ['negative merchant_category', { merchant_category: -1 }, 'merchant_category must be a 4-digit merchant category code'],
+    ['3-digit merchant_category string', { merchant_category: '541' }, 'schema: merchant_category must be a 4-digit merchant category code'],
+    ['merchant_category 10000', { merchant_category: 10000 }, 'schema: merchant_category must be a 4-digit merchant category code'],
+    ['negative merchant_category', { merchant_category: -1 }, 'schema: merchant_category must be a 4-digit merchant category code'],
     ['zero amount', { amount: 0 }, amountMessage],
     ['negative amount', { amount: -5 }, amountMessage],
     ['amount over the maximum', { amount: 1_000_000.01 }, amountMessage],
@@ -127,11 +127,11 @@ describe('normalizePaymentEvent', () => {
     ['amount in exponent notation', { amount: '1e3' }, amountMessage],
     ['amount as NaN', { amount: Number.NaN }, amountMessage],
     ['amount as a boolean', { amount: true }, amountMessage],
-    ['currency of 2 letters', { currency: 'US' }, 'currency must be a 3-letter ISO 4217 code'],
-    ['country of digits', { country: '12' }, 'country must be a 2-letter ISO 3166 code'],
-    ['unknown channel', { channel: 'FAX' }, 'channel must be one of POS, ECOM, MOBILE, MOTO, ATM'],
-    ['missing channel', { channel: undefined }, 'channel must be one of POS, ECOM, MOBILE, MOTO, ATM'],
-    ['is_fraud as a string', { is_fraud: 'yes' }, 'is_fraud must be true, false or null'],
+    ['currency of 2 letters', { currency: 'US' }, 'schema: currency must be a 3-letter ISO 4217 code'],
+    ['country of digits', { country: '12' }, 'schema: country must be a 2-letter ISO 3166 code'],
+    ['unknown channel', { channel: 'FAX' }, 'schema: channel must be one of POS, ECOM, MOBILE, MOTO, ATM'],
+    ['missing channel', { channel: undefined }, 'schema: channel must be one of POS, ECOM, MOBILE, MOTO, ATM'],
+    ['is_fraud as a string', { is_fraud: 'yes' }, 'schema: is_fraud must be true, false or null'],
   ])('rejects %s', (_name, overrides, expected) => {
     expect(reason(overrides)).toBe(expected);
   });
@@ -149,13 +149,12 @@ describe('parsePaymentEvent', () => {
   });
 
   test('rejects invalid UTF-8', () => {
-    expect(parsePaymentEvent(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))).toEqual({ ok: false, reason: 'record is not valid UTF-8' });
+    expect(parsePaymentEvent(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]))).toEqual({ ok: false, reason: 'invalid_utf8' });
   });
 
-  test('rejects invalid JSON and says why', () => {
-    const r = parsePaymentEvent(new TextEncoder().encode('{"event_id":'));
-    expect(r.ok).toBe(false);
-    expect(!r.ok && r.reason).toMatch(/^record is not valid JSON: /);
+  test('rejects invalid JSON with a category, not the parser message that quotes the input', () => {
+    const r = parsePaymentEvent(new TextEncoder().encode('ALICE EXAMPLE,4111111111111111,12/29,737'));
+    expect(r).toEqual({ ok: false, reason: 'invalid_json' });
   });
 
   test('accepts a record of exactly MAX_RECORD_BYTES', () => {
@@ -167,7 +166,7 @@ describe('parsePaymentEvent', () => {
 
   test('rejects a record over MAX_RECORD_BYTES before decoding it', () => {
     const r = parsePaymentEvent(new Uint8Array(MAX_RECORD_BYTES + 1));
-    expect(r).toEqual({ ok: false, reason: `record is ${MAX_RECORD_BYTES + 1} bytes, over the 1024000-byte limit` });
+    expect(r).toEqual({ ok: false, reason: `too_large: record is ${MAX_RECORD_BYTES + 1} bytes, over the 1024000-byte limit` });
   });
 
   test('the raw record adds ingested_at after the event fields', () => {

@@ -87,21 +87,22 @@ describe('processBatch', () => {
   test('a record the model rejects is isolated by splitting and dead-lettered; the rest are scored', async () => {
     const evs = events(8);
     const bad = evs[5].event_id;
-    const { ports, queue } = fakePorts({ invoke: (body) => { if (body.includes(bad)) throw portError('ModelError', 'Record 0: amount must be a positive number'); } });
+    const { ports, queue } = fakePorts({ invoke: (body) => { if (body.includes(bad)) throw portError('ModelError', `Received client error (400) from primary with message "bad event ${bad}"`); } });
     const outcome = await processBatch(records(evs), ports, OPTIONS);
     expect(queue.map((l) => l.sequenceNumber)).toEqual([records(evs)[5].kinesis.sequenceNumber]);
-    expect(queue[0].reason).toBe('endpoint rejected the event: Record 0: amount must be a positive number');
+    // The reason names the error, not its message, which quotes the event.
+    expect(queue[0].reason).toBe('endpoint rejected the event: ModelError');
     expect(outcome.written.size).toBe(7);
     expect(outcome.failures.size).toBe(0);
   });
 
   test('an endpoint that rejects every event fails the batch for a retry instead of dead-lettering it', async () => {
     const evs = events(4);
-    const { ports, queue } = fakePorts({ invoke: () => { throw portError('ModelError', 'container crashed'); } });
+    const { ports, queue } = fakePorts({ invoke: () => { throw portError('ModelError', 'container crashed on {"event_id":"4111111111111111"}'); } });
     const outcome = await processBatch(records(evs), ports, OPTIONS);
     expect(queue).toEqual([]);
     expect(outcome.failures.size).toBe(4);
-    expect([...outcome.failures.values()][0]).toBe('endpoint rejected the event: container crashed (and scored no other event in the batch, so it is retried)');
+    expect([...outcome.failures.values()][0]).toBe('endpoint rejected the event: ModelError (and scored no other event in the batch, so it is retried)');
   });
 
   test('an endpoint response that does not match the events fails those records', async () => {
@@ -113,6 +114,22 @@ describe('processBatch', () => {
       'scoring failed: InvalidEndpointResponse: endpoint returned 0 predictions for 2 events',
       'scoring failed: InvalidEndpointResponse: endpoint returned 0 predictions for 2 events',
     ]);
+  });
+
+  test('a prediction for another event fails the records without naming the event', async () => {
+    const evs = events(1);
+    const { ports } = fakePorts();
+    ports.invokeEndpoint = async () => JSON.stringify({ model_version: '1', predictions: [{ event_id: 'other', score: 0.1, risk: 'low' }] });
+    const outcome = await processBatch(records(evs), ports, OPTIONS);
+    expect([...outcome.failures.values()]).toEqual([
+      'scoring failed: InvalidEndpointResponse: endpoint prediction 0 does not match the event sent at that position',
+    ]);
+  });
+
+  test('an SDK error fails the records with its name only', async () => {
+    const { ports } = fakePorts({ invoke: () => { throw portError('InternalFailure', 'echo of 4111111111111111'); } });
+    const outcome = await processBatch(records(events(1)), ports, OPTIONS);
+    expect([...outcome.failures.values()]).toEqual(['scoring failed: InternalFailure']);
   });
 
   test('a failed dead-letter send fails the poison record instead of dropping it', async () => {
@@ -149,7 +166,7 @@ describe('payload helpers', () => {
 
   test('a dead letter larger than an SQS message is cut, flagged, and keeps the full size and hash', () => {
     const big = kinesisRecord(Buffer.alloc(900 * 1024, 0x61), 0);
-    const letter = deadLetter(big, 'record is not valid JSON');
+    const letter = deadLetter(big, 'invalid_json');
     expect(letter.truncated).toBe(true);
     expect(letter.dataBytes).toBe(900 * 1024);
     expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThanOrEqual(MAX_SQS_PAYLOAD_BYTES);

@@ -48,6 +48,11 @@ export function kinesisRecord(recordId: string, data: string, arrival = ARRIVAL)
   };
 }
 
+/** A record as Firehose sends it from a direct PUT: no Kinesis metadata. */
+export function directPutRecord(recordId: string, data: string, arrival = ARRIVAL): FirehoseTransformationEventRecord {
+  return { recordId, approximateArrivalTimestamp: arrival, data };
+}
+
 export function firehoseEvent(records: FirehoseTransformationEventRecord[]): FirehoseTransformationEvent {
   return {
     invocationId: 'invocationIdExample',

@@ -43,9 +43,15 @@ describe('transform handler', () => {
     const warning = json().find((o) => o.level === 'WARN');
     expect(warning).toEqual(expect.objectContaining({
       failed: 1,
-      failures: [{ recordId: 'r1', reason: 'amount must be a positive decimal ≤ 1000000 with at most 2 decimal places' }],
+      failures: [{ recordId: 'r1', reason: 'schema: amount must be a positive decimal ≤ 1000000 with at most 2 decimal places' }],
     }));
     expect(lines.join('\n')).not.toMatch(/do-not-log/);
     expect(lines.join('\n')).not.toContain(bad);
+  });
+
+  test('counts dropped fields without logging their names', async () => {
+    await handler(firehoseEvent([kinesisRecord('r1', b64(JSON.stringify({ ...validEvent, '4111111111111111': 'x', note: 1 })))]));
+    expect(json().find((o) => o.message === 'unknown fields dropped')).toEqual(expect.objectContaining({ fieldsDropped: 2, distinctFields: 2 }));
+    expect(lines.join('\n')).not.toMatch(/4111111111111111|note/);
   });
 });
