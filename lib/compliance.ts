@@ -1,28 +1,93 @@
 /**
- * Every cdk-nag acknowledgement in the app, in one place.
+ * The app's compliance set-up: which cdk-nag packs run in which profile, the audit of
+ * every acknowledgement, and the batch layer's AwsSolutions acknowledgements.
  *
- * Each one names a single finding (with its `[Action::…]`/`[Resource::…]`
- * detail where the rule gives one), sits on the narrowest construct that
- * raises it, and says why the finding does not apply here. The compliance
- * suite fails on an acknowledgement that is vague, unexplained, or matches
- * no finding.
- *
- * The storage stack needs none: the access-logs bucket is recognised by
- * cdk-nag as a log target, and every other finding is fixed in the construct.
- * The network stack needs none either.
+ * Every other acknowledgement sits in the construct (or, for a profile choice, the stack)
+ * whose resources raise the finding, next to the code that causes it. Each names a single
+ * finding (with its `[Action::…]`/`[Resource::…]` detail where the rule gives one) and says
+ * why the finding stands.
  */
-import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks } from 'cdk-nag';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
-import type { LakeStacks } from './lake';
-import { ServingStack } from './stacks/serving-stack';
+import type { ProfileName } from './config';
+import type { BatchStack } from './stacks/batch-stack';
 
-export function acknowledgeFindings(stacks: LakeStacks): void {
-  acknowledgeCatalog(stacks);
-  acknowledgeIngestion(stacks);
-  acknowledgeBatch(stacks);
-  if (stacks.serving) acknowledgeServing(stacks.serving);
+/** The cdk-nag packs, by the prefix each gives its rule ids. */
+export const PACKS = {
+  AwsSolutions: AwsSolutionsChecks,
+  'PCI.DSS.321': PCIDSS321Checks,
+  'NIST.800.53.R5': NIST80053R5Checks,
+  'HIPAA.Security': HIPAASecurityChecks,
+} as const;
+export type PackName = keyof typeof PACKS;
+export const PACK_NAMES = Object.keys(PACKS) as PackName[];
+
+/**
+ * The packs each profile runs at synth. Production runs all four: a card-payments lake is
+ * judged against PCI DSS. The sandbox runs AwsSolutions: it holds synthetic data only, is
+ * never in PCI or HIPAA scope, and its deliberate differences (no point-in-time recovery,
+ * no in-transit encryption, short log retention) are the profile's purpose. The compliance
+ * suite still runs every pack over both profiles to audit the acknowledgements.
+ */
+export const PACKS_BY_PROFILE: Record<ProfileName, readonly PackName[]> = {
+  sandbox: ['AwsSolutions'],
+  production: PACK_NAMES,
+};
+
+export function addPacks(root: IConstruct, profile: ProfileName): void {
+  Validations.of(root).addPlugins(...PACKS_BY_PROFILE[profile].map((name) => new PACKS[name](root)));
+}
+
+/** The pack an acknowledgement id belongs to, from its prefix; undefined for an id without one. */
+export function packOf(id: string): PackName | undefined {
+  return PACK_NAMES.find((name) => id.startsWith(`${name}-`));
+}
+
+/** Every finding of a pack in the tree, acknowledged or not: rule id (with detail) → construct paths. */
+export function allFindings(root: IConstruct, name: PackName): Map<string, string[]> {
+  const pack: NagPack = new PACKS[name]();
+  (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
+  const findings = new Map<string, string[]>();
+  for (const v of pack.validateScope(root).violations) findings.set(v.ruleName, v.violatingResources.map((r) => r.constructPath ?? ''));
+  return findings;
+}
+
+export interface AuditedAcknowledgement {
+  readonly path: string;
+  readonly id: string;
+  readonly reason: string;
+}
+
+/**
+ * What is wrong with each acknowledgement, as `<id> on <path>: <problem>`; empty when every
+ * one names a pack, one finding (with its detail for IAM4/IAM5), gives a reason of at least
+ * 20 characters, sits below a stack, and matches a finding on its construct or below it.
+ * An id without a pack prefix matches nothing in any pack, so it would silence nothing.
+ */
+export function auditAcknowledgements(root: IConstruct, acknowledgements: readonly AuditedAcknowledgement[], onStackOrApp: ReadonlySet<string>): string[] {
+  const findings = new Map<PackName, Map<string, string[]>>();
+  const problems: string[] = [];
+  for (const ack of acknowledgements) {
+    const where = `${ack.id} on ${ack.path}`;
+    const pack = packOf(ack.id);
+    if (!pack) {
+      problems.push(`${where}: no pack prefix (${PACK_NAMES.map((p) => `${p}-`).join(', ')}), so it matches no finding`);
+      continue;
+    }
+    if (!/^[A-Za-z0-9.]+-[A-Za-z0-9]+(\[[^\]]+\])?$/.test(ack.id)) problems.push(`${where}: not one rule id`);
+    if (/^AwsSolutions-IAM[45]/.test(ack.id) && !/\[(Action|Resource|Policy)::.+\]$/.test(ack.id)) {
+      problems.push(`${where}: vague (IAM4/IAM5 need the [Action::…], [Resource::…] or [Policy::…] detail)`);
+    }
+    if (ack.reason.trim().length < 20) problems.push(`${where}: no real reason`);
+    if (onStackOrApp.has(ack.path)) problems.push(`${where}: on a stack or the app, not the narrowest construct`);
+    if (!findings.has(pack)) findings.set(pack, allFindings(root, pack));
+    const paths = findings.get(pack)!.get(ack.id) ?? [];
+    if (!paths.some((p) => p === ack.path || p.startsWith(`${ack.path}/`))) problems.push(`${where}: matches no finding`);
+  }
+  return problems;
 }
 
 function acknowledge(construct: IConstruct, id: string, reason: string): void {
@@ -30,88 +95,11 @@ function acknowledge(construct: IConstruct, id: string, reason: string): void {
 }
 
 /**
- * The serving stack. AwsSolutions' SageMaker rules (SM1–SM3) cover notebook
- * instances only, so the endpoint raises none; what remains is IAM scoping that
- * the services cannot narrow further.
+ * The batch layer's AwsSolutions acknowledgements (its compliance-pack ones, and EMR5, are
+ * in lib/constructs/batch-cluster.ts and the batch stack).
  */
-export function acknowledgeServing(stack: ServingStack): void {
-  const endpointPolicy = stack.endpoint.role.node.findChild('DefaultPolicy');
-  acknowledge(endpointPolicy, 'AwsSolutions-IAM5[Resource::*]',
-    'ecr:GetAuthorizationToken has no resource-level permissions (image pulls are scoped to the one repository); ' +
-    'cloudwatch:PutMetricData is limited by a namespace condition; the EC2 network-interface actions SageMaker needs in a VPC ' +
-    'have no resource-level scoping before the interfaces exist');
-  acknowledge(endpointPolicy,
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*]',
-    'SageMaker names the endpoint log group after the endpoint, whose name CloudFormation generates after the role exists');
-  if (stack.captureBucket && stack.settings.endpoint.dataCaptureSamplingPercentage !== undefined) {
-    const bucket = stack.captureBucket.node.defaultChild as CfnElement;
-    acknowledge(endpointPolicy,
-      `AwsSolutions-IAM5[Resource::<${Stack.of(bucket).getLogicalId(bucket)}.Arn>/${ServingStack.CAPTURE_PREFIX}/*]`,
-      'SageMaker data capture writes objects with generated keys under this one prefix; s3:PutObject only');
-  }
-  if (!stack.settings.pointInTimeRecovery) {
-    acknowledge(stack.view.table, 'AwsSolutions-DDB3',
-      'Sandbox only: the real-time view is disposable and rebuilt from the stream and the raw zone; production turns PITR on');
-  }
-  const speedPolicy = stack.speedLayer.function.role!.node.findChild('DefaultPolicy');
-  for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-    acknowledge(speedPolicy, `AwsSolutions-IAM5[Action::${action}]`,
-      'DynamoDB tables and SQS queues encrypted with a customer-managed key need these on the one key ' +
-      '(the documented DynamoDB key-policy action set, and the Lambda on-failure destination grant)');
-  }
-  acknowledge(stack.speedLayer.deadLetterQueue, 'AwsSolutions-SQS3',
-    'This queue is the dead-letter queue: it receives poison records and the event source mapping failures');
-}
-
-/**
- * The crawler roles. Their catalog permissions name exact tables; what remains are the
- * object keys a crawler must read and the log streams of its own log group.
- */
-function acknowledgeCatalog(stacks: LakeStacks): void {
-  const { catalog } = stacks.catalog;
-  const securityConfiguration = logicalId(catalog.securityConfiguration.node.defaultChild);
-  for (const zone of [catalog.raw, catalog.curated]) {
-    const policy = zone.role.node.findChild('DefaultPolicy') as iam.Policy;
-    for (const keyPrefix of zone.keyPrefixes) {
-      acknowledgeObjectPrefix(
-        policy,
-        keyPrefix,
-        'A crawler reads every object of its dataset, and new objects arrive under new event_date= folders; the grant is limited to that one dataset prefix.',
-      );
-    }
-    acknowledge(
-      policy,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws-glue/crawlers-role/<${logicalId(zone.role.node.defaultChild)}>-<${securityConfiguration}>:*]`,
-      'Glue names one log stream per crawl inside the crawler\'s own log group; the wildcard covers only the streams of that one group.',
-    );
-  }
-}
-
-function acknowledgeIngestion({ ingestion }: LakeStacks): void {
-  if (!ingestion) return;
-  const { delivery, stream } = ingestion;
-  acknowledge(
-    delivery.deliveryStream,
-    'AwsSolutions-KDF1',
-    'Firehose rejects server-side encryption on a delivery stream whose source is a Kinesis stream; the source stream is KMS-encrypted and the S3 output uses the lake key.',
-  );
-  acknowledge(
-    stream.stream,
-    'AwsSolutions-KDS3',
-    'The stream uses a customer-managed key with rotation instead of aws/kinesis, as the lake requires for key policy control and audit.',
-  );
-  for (const prefix of ['raw/payments/', 'errors/', 'backup/']) {
-    acknowledgeObjectPrefix(
-      delivery.policy,
-      prefix,
-      `Firehose names the objects under ${prefix} itself (partition, date, random suffix), so its write access must cover every key under that prefix and no other.`,
-    );
-  }
-}
-
-function acknowledgeBatch(stacks: LakeStacks): void {
-  if (!stacks.batch) return;
-  const batch = stacks.batch.cluster;
+export function acknowledgeBatch(stack: BatchStack): void {
+  const batch = stack.cluster;
   const { cluster } = batch;
 
   acknowledge(
@@ -133,7 +121,7 @@ function acknowledgeBatch(stacks: LakeStacks): void {
   acknowledgeObjectPrefix(policy, 'emr-logs/', 'EMR writes its step and node logs as new objects under emr-logs/ only (put, no read or delete).');
   acknowledge(
     policy,
-    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/${stacks.batch.databaseName}/*]`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/${stack.databaseName}/*]`,
     'The Glue metastore client reads and updates the tables of the lake database only; table names are not known at deploy time.',
   );
 
@@ -156,12 +144,6 @@ function acknowledgeBatch(stacks: LakeStacks): void {
     'AwsSolutions-EMR4',
     'False positive: cdk-nag reads EnableAtRestEncryption at the top level of the security configuration, while EMR nests it ' +
       'under EncryptionConfiguration. The configuration encrypts local disks and EBS with the lake KMS key (unit-tested).',
-  );
-  acknowledge(
-    cluster,
-    'AwsSolutions-EMR5',
-    'In-transit encryption needs a TLS certificate bundle the operator provides (BatchCluster inTransitCertificatesS3Uri). ' +
-      'Without it, node-to-node traffic stays inside one isolated subnet with no internet route; S3, Glue and KMS calls use TLS.',
   );
   acknowledge(
     cluster,
@@ -191,9 +173,4 @@ function acknowledgeObjectPrefix(policy: iam.Policy, prefix: string, reason: str
       return [];
     },
   });
-}
-
-function logicalId(resource: IConstruct | undefined): string {
-  if (!resource) throw new Error('compliance: expected a CloudFormation resource');
-  return Stack.of(resource).getLogicalId(resource as CfnElement);
 }

@@ -95,6 +95,8 @@ export interface IngestionSettings {
   readonly backupSourceRecords: boolean;
   /** For the stream, its key and the log groups. */
   readonly removalPolicy: RemovalPolicy;
+  /** Run the transform in the network stack's isolated subnets (no outbound route; it calls no AWS API). */
+  readonly transformInVpc: boolean;
 }
 
 export interface NetworkSettings {
@@ -124,6 +126,11 @@ export interface BatchSettings {
   readonly maxTaskSpotCapacity: number;
   /** EMR termination protection on the cluster. */
   readonly terminationProtected: boolean;
+  /**
+   * EMR in-transit encryption: off, a self-signed certificate archive made at deploy time,
+   * or the user's own archive (context key `emrCertificatesS3Uri`).
+   */
+  readonly inTransitEncryption: { readonly certificates: 'none' } | { readonly certificates: 'generated' } | { readonly certificates: 'provided'; readonly s3Uri: string };
   /** Daily scheduled run of the curation job (EventBridge Scheduler), or off. */
   readonly schedule?: {
     /** Hour of day, UTC. */
@@ -172,6 +179,11 @@ export const CONTEXT_KEYS: Record<string, ContextKey> = {
   batch: { description: 'Deploy the batch layer (VPC + EMR)', allowed: 'true | false', default: 'true' },
   serving: { description: 'Deploy the serving layer (SageMaker + speed layer)', allowed: 'true | false', default: 'true' },
   alarmEmail: { description: 'Email subscribed to the alarm topic', allowed: 'an email address', default: '(none)' },
+  emrCertificatesS3Uri: {
+    description: 'Your own PEM certificate archive for EMR in-transit encryption (privateKey.pem, certificateChain.pem, trustedCertificates.pem)',
+    allowed: 's3://<bucket>/<key>.zip',
+    default: '(production: a self-signed archive made at deploy time; sandbox: in-transit encryption off)',
+  },
 };
 
 /**
@@ -191,6 +203,8 @@ function isCdkOwnedKey(key: string): boolean {
 
 const PREFIX_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,19}$/;
 const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+/** An S3 object URI of a zip: a valid bucket name (3–63 lower-case letters, digits, dots, hyphens) and a key. */
+const CERTIFICATES_URI_PATTERN = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+\.zip$/;
 
 function parseBoolean(key: string, value: unknown): boolean {
   if (value === undefined) return true;
@@ -202,7 +216,8 @@ function parseBoolean(key: string, value: unknown): boolean {
 function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail'> {
   const production = profile === 'production';
   return {
-    logRetention: production ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
+    // PCI DSS 3.2.1 requirement 10.7: keep audit trail history for at least a year.
+    logRetention: production ? RetentionDays.ONE_YEAR : RetentionDays.ONE_WEEK,
     terminationProtection: production,
     storage: {
       removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
@@ -250,6 +265,8 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
       bufferingSizeMiB: production ? 128 : 64,
       backupSourceRecords: production,
       removalPolicy: production ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      // Free (no endpoints needed); the sandbox keeps out, so destroy never waits on Lambda's network interfaces.
+      transformInVpc: production,
     },
     network: {
       maxAzs: production ? 2 : 1,
@@ -271,6 +288,7 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
           taskSpotCapacity: 0,
           maxTaskSpotCapacity: 16,
           terminationProtected: true,
+          inTransitEncryption: { certificates: 'generated' },
           schedule: { hourUtc: 2, lookbackDays: 2 },
         }
       : {
@@ -286,6 +304,7 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
           taskSpotCapacity: 0,
           maxTaskSpotCapacity: 2,
           terminationProtected: false,
+          inTransitEncryption: { certificates: 'none' },
         },
   };
 }
@@ -332,12 +351,19 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     );
   }
 
+  const certificates = context.emrCertificatesS3Uri;
+  if (certificates !== undefined && (typeof certificates !== 'string' || !CERTIFICATES_URI_PATTERN.test(certificates))) {
+    throw new ConfigError(`Context key "emrCertificatesS3Uri" must be ${CONTEXT_KEYS.emrCertificatesS3Uri.allowed}. Got "${String(certificates)}".`);
+  }
+
+  const settings = profileSettings(profile as ProfileName);
   return {
     profile: profile as ProfileName,
     prefix,
     layers,
     databaseName: `${prefix.replace(/-/g, '_')}_lake`,
     alarmEmail: alarmEmail as string | undefined,
-    ...profileSettings(profile as ProfileName),
+    ...settings,
+    batch: certificates === undefined ? settings.batch : { ...settings.batch, inTransitEncryption: { certificates: 'provided', s3Uri: certificates } },
   };
 }

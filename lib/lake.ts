@@ -2,9 +2,8 @@
  * Wires the lake's stacks from a parsed config. bin/app.ts calls this; the
  * compliance tests call it too, so that they check exactly what `cdk synth` builds.
  */
-import { App, Tags, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { acknowledgeFindings } from './compliance';
+import { App, Tags } from 'aws-cdk-lib';
+import { acknowledgeBatch, addPacks } from './compliance';
 import { LakeConfig } from './config';
 import { CatalogStack } from './stacks/catalog-stack';
 import { IngestionStack } from './stacks/ingestion-stack';
@@ -49,7 +48,24 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     catalog: config.catalog,
     removalPolicy: config.storage.removalPolicy,
     logRetention: config.logRetention,
+    logsKey: storage.logsKey,
   });
+
+  const tls = config.batch.inTransitEncryption;
+  const transformInVpc = config.layers.ingestion && config.ingestion.transformInVpc;
+  const network =
+    config.layers.batch || (config.layers.serving && config.profile === 'production') || transformInVpc
+      ? new NetworkStack(app, 'Network', {
+          ...common('network'),
+          network: config.network,
+          lake: storage.lake,
+          logRetention: config.logRetention,
+          removalPolicy: config.storage.removalPolicy,
+          logsKey: storage.logsKey,
+          // The user's certificate archive is read through the S3 gateway endpoint.
+          readOnlyBucketNames: tls.certificates === 'provided' ? [tls.s3Uri.split('/')[2]] : [],
+        })
+      : undefined;
 
   const ingestion = config.layers.ingestion
     ? new IngestionStack(app, 'Ingestion', {
@@ -59,19 +75,10 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
       rawBucket: storage.lake.rawBucket,
       lakeKey: storage.lake.key,
       alarmTopic: storage.alarms.topic,
+      logsKey: storage.logsKey,
+      vpc: transformInVpc ? network?.network.vpc : undefined,
     })
     : undefined;
-
-  const network =
-    config.layers.batch || (config.layers.serving && config.profile === 'production')
-      ? new NetworkStack(app, 'Network', {
-          ...common('network'),
-          network: config.network,
-          lake: storage.lake,
-          logRetention: config.logRetention,
-          removalPolicy: config.storage.removalPolicy,
-        })
-      : undefined;
 
   const batch =
     config.layers.batch && network
@@ -84,6 +91,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
           databaseName: config.databaseName,
           logRetention: config.logRetention,
           removalPolicy: config.storage.removalPolicy,
+          logsKey: storage.logsKey,
         })
       : undefined;
 
@@ -99,6 +107,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
       // Instance endpoints run in the network stack's isolated subnets; serverless ones cannot join a VPC.
       vpc: config.serving.endpoint.compute === 'instance' ? network?.network.vpc : undefined,
       terminationProtection: config.terminationProtection,
+      logsKey: storage.logsKey,
     })
     : undefined;
 
@@ -115,7 +124,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);
-  acknowledgeFindings(stacks);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  if (batch) acknowledgeBatch(batch);
+  addPacks(app, config.profile);
   return stacks;
 }

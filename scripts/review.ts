@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROFILES } from '../lib/config';
 import { loadPrices } from '../lib/cost/prices';
+import { complianceSummary } from '../lib/review/compliance';
 import { buildReview, formatSummary } from '../lib/review/report';
 import { synthLake } from './lib/synth';
 
@@ -16,8 +17,9 @@ const HELP = `Usage: npm run review -- [--out DIR] [--prefix P]
 
 Synthesizes the sandbox and production profiles and writes DIR/report-<profile>.md
 (default DIR: cdk.out/review): resources per stack, IAM roles with wildcards
-flagged, encryption of every data store, network exposure, cdk-nag
-acknowledgements, the built-in validation status and the idle cost.
+flagged, encryption of every data store, network exposure, findings and
+acknowledgements per cdk-nag pack (AwsSolutions, PCI DSS 3.2.1, NIST 800-53 R5,
+HIPAA Security), the built-in validation status and the idle cost.
 Exits 1 if synth or validation fails. No AWS credentials needed.`;
 
 function main(): number {
@@ -44,6 +46,7 @@ function main(): number {
       validation: synth.validation,
       synthError: synth.error?.message,
       prices,
+      compliance: complianceSummary(synth.app, profile),
     });
     const file = path.join(values.out!, `report-${profile}.md`);
     fs.writeFileSync(file, review.markdown + '\n');

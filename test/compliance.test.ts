@@ -1,8 +1,9 @@
 /**
  * The whole app, as `cdk synth` builds it, in both profiles:
- *  (a) cdk-nag AwsSolutions reports no unacknowledged finding;
+ *  (a) every cdk-nag pack the profile runs reports no unacknowledged finding (production:
+ *      AwsSolutions, PCI DSS 3.2.1, NIST 800-53 R5, HIPAA Security; sandbox: AwsSolutions);
  *  (b) the built-in CloudFormation validation, with findings as errors, passes;
- *  (c) every acknowledgement is specific, explained, and matches a real finding.
+ *  (c) every acknowledgement names a pack, is specific, explained, and matches a real finding.
  * The review report (`npm run review`) is checked on the same synthesized app, so the
  * expensive synth with validation runs once per profile.
  *
@@ -10,14 +11,17 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, CfnResource, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { IConstruct } from 'constructs';
+import { addPacks, auditAcknowledgements, PACK_NAMES, PACKS, PACKS_BY_PROFILE } from '../lib/compliance';
 import { parseConfig, PROFILES } from '../lib/config';
 import { loadPrices } from '../lib/cost/prices';
 import { buildLake } from '../lib/lake';
 import { buildReview, Review, ValidationReport } from '../lib/review/report';
+import { complianceSummary } from '../lib/review/compliance';
 import { acknowledgementsIn } from '../scripts/lib/synth';
 import { testApp } from './helpers';
 
@@ -37,17 +41,6 @@ function acknowledgements(root: IConstruct) {
   return acknowledgementsIn(root)
     .filter((a) => !CDK_OWN_ACKNOWLEDGEMENTS[a.id]?.test(a.reason))
     .map((a) => ({ ...a, onStackOrApp: stackOrApp.has(a.path) }));
-}
-
-/** Every AwsSolutions finding, acknowledged or not, as rule id → construct paths. */
-function allFindings(root: IConstruct): Map<string, string[]> {
-  const pack = new AwsSolutionsChecks();
-  (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
-  const findings = new Map<string, string[]>();
-  for (const v of pack.validateScope(root).violations) {
-    findings.set(v.ruleName, v.violatingResources.map((r) => r.constructPath ?? ''));
-  }
-  return findings;
 }
 
 describe.each(PROFILES)('the %s app', (profile) => {
@@ -76,8 +69,8 @@ describe.each(PROFILES)('the %s app', (profile) => {
     expect(report.pluginReports.flatMap((r: { violations: unknown[] }) => r.violations)).toEqual([]);
   });
 
-  test('cdk-nag AwsSolutions finds no unacknowledged violation', () => {
-    const violations = new AwsSolutionsChecks().validateScope(app).violations;
+  test.each(PACKS_BY_PROFILE[profile])('cdk-nag %s finds no unacknowledged violation', (name) => {
+    const violations = new PACKS[name]().validateScope(app).violations;
     expect(violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
   });
 
@@ -92,19 +85,11 @@ describe.each(PROFILES)('the %s app', (profile) => {
     }
   });
 
-  test('every acknowledgement is specific, explained and matches a real finding', () => {
-    const findings = allFindings(app);
-    for (const ack of acknowledgements(app)) {
-      const where = `${ack.id} on ${ack.path}`;
-      expect([where, ack.onStackOrApp]).toEqual([where, false]);
-      expect([where, ack.id]).toEqual([where, expect.stringMatching(/^AwsSolutions-[A-Z]+\d+(\[[^\]]+\])?$/)]);
-      if (/^AwsSolutions-IAM[45]/.test(ack.id)) {
-        expect([where, ack.id]).toEqual([where, expect.stringMatching(/\[(Action|Resource|Policy)::.+\]$/)]);
-      }
-      expect([where, ack.reason.trim().length >= 20]).toEqual([where, true]);
-      const matched = (findings.get(ack.id) ?? []).some((p) => p === ack.path || p.startsWith(`${ack.path}/`));
-      expect([where, matched ? 'matches a finding' : 'matches no finding']).toEqual([where, 'matches a finding']);
-    }
+  test('every acknowledgement names its pack, is specific, explained and matches a real finding', () => {
+    const acks = acknowledgements(app);
+    expect(acks.length).toBeGreaterThan(50);
+    const onStackOrApp = new Set(acks.filter((a) => a.onStackOrApp).map((a) => a.path));
+    expect(auditAcknowledgements(app, acks, onStackOrApp)).toEqual([]);
   });
 
   describe('the review report', () => {
@@ -112,7 +97,7 @@ describe.each(PROFILES)('the %s app', (profile) => {
 
     beforeAll(() => {
       const validation = JSON.parse(fs.readFileSync(path.join(app.outdir, 'validation-report.json'), 'utf8')) as ValidationReport;
-      review = buildReview({ profile, templates, acknowledgements: acknowledgementsIn(app), validation, prices: loadPrices() });
+      review = buildReview({ profile, templates, acknowledgements: acknowledgementsIn(app), validation, prices: loadPrices(), compliance: complianceSummary(app, profile) });
     });
 
     test('covers every stack', () => {
@@ -148,6 +133,13 @@ describe.each(PROFILES)('the %s app', (profile) => {
       expect([review.summary.openIngressRules, review.summary.subnetsWithInternetRoute]).toEqual([0, 0]);
     });
 
+    test('shows findings and acknowledgements per pack, none open in a pack the profile runs', () => {
+      expect(review.summary.packs.map((p) => p.pack)).toEqual(PACK_NAMES);
+      for (const p of review.summary.packs.filter((x) => x.runsAtSynth)) expect([p.pack, p.open, p.acknowledged > 0]).toEqual([p.pack, 0, true]);
+      expect(review.markdown).toContain('## cdk-nag packs');
+      expect(review.markdown).toMatch(/\| PCI\.DSS\.321 \| (runs|report only) \| \d+ \| \d+ \| \d+ \| .*IAMNoInlinePolicy ×\d+/);
+    });
+
     test('ends with the idle cost estimate', () => {
       expect(review.markdown).toContain('## Idle cost estimate');
       expect(review.summary.idlePerDay).toBeGreaterThan(0);
@@ -157,10 +149,10 @@ describe.each(PROFILES)('the %s app', (profile) => {
 
 describe('the compliance checks themselves', () => {
   test('acknowledgements follow the prefix (stack and database names)', () => {
-    const app = testApp({ context: { prefix: 'demo-pay' } });
-    buildLake(app, parseConfig({ prefix: 'demo-pay' }));
+    const app = testApp({ context: { prefix: 'demo-pay', profile: 'production' } });
+    buildLake(app, parseConfig({ prefix: 'demo-pay', profile: 'production' }));
     app.synth();
-    expect(new AwsSolutionsChecks().validateScope(app).violations.map((v) => v.ruleName)).toEqual([]);
+    for (const name of PACK_NAMES) expect([name, new PACKS[name]().validateScope(app).violations.map((v) => v.ruleName)]).toEqual([name, []]);
   });
 
   test('the built-in validation fails synth on an invalid property', () => {
@@ -171,11 +163,81 @@ describe('the compliance checks themselves', () => {
     expect(() => app.synth()).toThrow(/ObjectLockEnabled: 'maybe' is not of type 'boolean' \(CloudFormation Validate\)/);
   });
 
-  test('cdk-nag reports an unencrypted, unlogged bucket', () => {
+  /** A canary per pack: a resource each pack must flag, so a pack that stopped running fails here. */
+  const canaries: Record<(typeof PACK_NAMES)[number], { build: (stack: Stack) => void; rules: string[] }> = {
+    AwsSolutions: { build: (stack) => new s3.CfnBucket(stack, 'Bucket'), rules: ['AwsSolutions-S1', 'AwsSolutions-S10'] },
+    'PCI.DSS.321': { build: (stack) => new logs.CfnLogGroup(stack, 'Logs'), rules: ['PCI.DSS.321-CloudWatchLogGroupEncrypted', 'PCI.DSS.321-CloudWatchLogGroupRetentionPeriod'] },
+    'NIST.800.53.R5': { build: (stack) => new s3.CfnBucket(stack, 'Bucket'), rules: ['NIST.800.53.R5-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3DefaultEncryptionKMS'] },
+    'HIPAA.Security': { build: (stack) => new s3.CfnBucket(stack, 'Bucket'), rules: ['HIPAA.Security-S3BucketVersioningEnabled', 'HIPAA.Security-S3BucketLoggingEnabled'] },
+  };
+
+  test.each(PACK_NAMES)('%s is live: it reports its canary', (name) => {
     const app = testApp();
     const stack = new Stack(app, 'Canary');
-    new s3.CfnBucket(stack, 'Bucket');
-    const rules = new AwsSolutionsChecks().validateScope(stack).violations.map((v) => v.ruleName);
-    expect(rules).toEqual(expect.arrayContaining(['AwsSolutions-S1', 'AwsSolutions-S10']));
+    canaries[name].build(stack);
+    const rules = new PACKS[name]().validateScope(stack).violations.map((v) => v.ruleName);
+    expect(rules).toEqual(expect.arrayContaining(canaries[name].rules));
+  });
+
+  /** A function with only compliance-pack findings (its AwsSolutions one is acknowledged). */
+  function synthWithComplianceFinding(profile: 'sandbox' | 'production'): () => void {
+    const app = testApp({ context: { profile } });
+    const stack = new Stack(app, 'Canary');
+    const fn = new lambda.Function(stack, 'Function', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>1') });
+    Validations.of(fn).acknowledge({ id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'canary: only the compliance packs may fail' });
+    addPacks(app, profile);
+    return () => app.synth();
+  }
+
+  test('the production synth runs the compliance packs and fails on their findings', () => {
+    expect(synthWithComplianceFinding('production')).toThrow(/PCI\.DSS\.321-LambdaInsideVPC[\s\S]*NIST\.800\.53\.R5-LambdaConcurrency[\s\S]*HIPAA\.Security-LambdaDLQ/);
+  });
+
+  test('the sandbox synth runs AwsSolutions only', () => {
+    expect(PACKS_BY_PROFILE.sandbox).toEqual(['AwsSolutions']);
+    expect(synthWithComplianceFinding('sandbox')).not.toThrow();
+  });
+
+  describe('the audit', () => {
+    let app: App;
+    let bucket: s3.CfnBucket;
+    const audit = (id: string, reason = 'a reason long enough to read as one', on: IConstruct = bucket) => {
+      Validations.of(on).acknowledge({ id, reason });
+      return auditAcknowledgements(app, [{ path: on.node.path, id, reason }], new Set([app.node.path, bucket.stack.node.path]));
+    };
+
+    beforeEach(() => {
+      app = testApp();
+      bucket = new s3.CfnBucket(new Stack(app, 'Canary'), 'Bucket');
+    });
+
+    test('accepts an acknowledgement of a real finding, with its pack', () => {
+      expect(audit('PCI.DSS.321-S3BucketReplicationEnabled')).toEqual([]);
+    });
+
+    test('rejects an id without a pack prefix, which silences nothing', () => {
+      expect(audit('S3BucketReplicationEnabled')).toEqual([
+        'S3BucketReplicationEnabled on Canary/Bucket: no pack prefix (AwsSolutions-, PCI.DSS.321-, NIST.800.53.R5-, HIPAA.Security-), so it matches no finding',
+      ]);
+      expect(new PACKS['PCI.DSS.321']().validateScope(app).violations.map((v) => v.ruleName)).toContain('PCI.DSS.321-S3BucketReplicationEnabled');
+    });
+
+    test('rejects an acknowledgement that matches no finding', () => {
+      expect(audit('HIPAA.Security-DynamoDBPITREnabled')).toEqual(['HIPAA.Security-DynamoDBPITREnabled on Canary/Bucket: matches no finding']);
+    });
+
+    test('rejects a vague IAM5 acknowledgement and one without a reason', () => {
+      expect(audit('AwsSolutions-IAM5')).toEqual([
+        'AwsSolutions-IAM5 on Canary/Bucket: vague (IAM4/IAM5 need the [Action::…], [Resource::…] or [Policy::…] detail)',
+        'AwsSolutions-IAM5 on Canary/Bucket: matches no finding',
+      ]);
+      expect(audit('AwsSolutions-S1', 'because')).toEqual(['AwsSolutions-S1 on Canary/Bucket: no real reason']);
+    });
+
+    test('rejects an acknowledgement on a stack', () => {
+      expect(audit('AwsSolutions-S1', 'a reason long enough to read as one', bucket.stack)).toEqual([
+        'AwsSolutions-S1 on Canary: on a stack or the app, not the narrowest construct',
+      ]);
+    });
   });
 });

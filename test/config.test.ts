@@ -43,7 +43,7 @@ describe('parseConfig', () => {
     expect(config.storage.removalPolicy).toBe(RemovalPolicy.RETAIN);
     expect(config.storage.autoDeleteObjects).toBe(false);
     expect(config.storage.versioned).toBe(true);
-    expect(config.logRetention).toBe(RetentionDays.THREE_MONTHS);
+    expect(config.logRetention).toBe(RetentionDays.ONE_YEAR);
     expect(config.terminationProtection).toBe(true);
   });
 
@@ -76,6 +76,7 @@ describe('parseConfig', () => {
       bufferingIntervalSeconds: 60,
       bufferingSizeMiB: 64,
       backupSourceRecords: false,
+      transformInVpc: false,
       removalPolicy: RemovalPolicy.DESTROY,
     });
   });
@@ -126,7 +127,7 @@ describe('parseConfig', () => {
 
   test('an unknown key is named with the accepted keys', () => {
     expect(() => parseConfig({ profle: 'sandbox' })).toThrow(
-      'Unknown context key "profle". Accepted keys: profile, prefix, ingestion, batch, serving, alarmEmail.',
+      'Unknown context key "profle". Accepted keys: profile, prefix, ingestion, batch, serving, alarmEmail, emrCertificatesS3Uri.',
     );
   });
 
@@ -161,5 +162,23 @@ describe('parseConfig', () => {
         key, true, true, true,
       ]);
     }
+  });
+});
+
+describe('emrCertificatesS3Uri', () => {
+  test('production makes its own archive and the sandbox turns in-transit encryption off, by default', () => {
+    expect(parseConfig({ profile: 'production' }).batch.inTransitEncryption).toEqual({ certificates: 'generated' });
+    expect(parseConfig({}).batch.inTransitEncryption).toEqual({ certificates: 'none' });
+  });
+
+  test('a user archive is used in either profile', () => {
+    expect(parseConfig({ emrCertificatesS3Uri: 's3://my-certs/emr/tls.zip' }).batch.inTransitEncryption)
+      .toEqual({ certificates: 'provided', s3Uri: 's3://my-certs/emr/tls.zip' });
+  });
+
+  test.each(['my-certs/tls.zip', 's3://My_Certs/tls.zip', 's3://my-certs/tls.tar', 's3://my-certs/'])('rejects %s', (uri) => {
+    expect(() => parseConfig({ emrCertificatesS3Uri: uri })).toThrow(
+      `Context key "emrCertificatesS3Uri" must be s3://<bucket>/<key>.zip. Got "${uri}".`,
+    );
   });
 });

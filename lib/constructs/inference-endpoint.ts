@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Aws, CfnMapping, CfnRule, Duration, Fn, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnMapping, CfnRule, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -400,6 +400,7 @@ export class InferenceEndpoint extends Construct {
       dataCaptureConfig,
     });
     this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', { endpointConfigName: this.endpointConfig.attrEndpointConfigName });
+    this.acknowledgeFindings(props.dataCapture ? `${capturePrefix}/*` : undefined);
     this.endpointName = this.endpoint.attrEndpointName;
     // Ref of AWS::SageMaker::Endpoint is its ARN (SageMaker lower-cases the name in it).
     this.endpointArn = this.endpoint.ref;
@@ -491,6 +492,43 @@ export class InferenceEndpoint extends Construct {
       Annotations.of(this).addWarningV2('@lake/inference-endpoint:setup-time', 'ModelSetupTime is published only for serverless endpoints');
     }
     return this.metric('ModelSetupTime', { statistic: 'Average', ...props });
+  }
+
+  /** The findings this construct causes by design, each with why it stands. */
+  private acknowledgeFindings(captureObjects?: string): void {
+    const policy = this.role.node.findChild('DefaultPolicy');
+    const acknowledge = (id: string, reason: string) => Validations.of(policy).acknowledge({ id, reason });
+    acknowledge('AwsSolutions-IAM5[Resource::*]',
+      'ecr:GetAuthorizationToken has no resource-level permissions (image pulls are scoped to the one repository); ' +
+        'cloudwatch:PutMetricData is limited by a namespace condition; the EC2 network-interface actions SageMaker needs in a ' +
+        'VPC have no resource-level scoping before the interfaces exist');
+    acknowledge('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*]',
+      'SageMaker names the endpoint log group after the endpoint, whose name CloudFormation generates after the role exists');
+    if (captureObjects) {
+      policy.node.addValidation({
+        validate: () => {
+          // The capture bucket's ARN is a reference; its flattened form is known once resolved.
+          const document = Stack.of(policy).resolve((policy.node.defaultChild as iam.CfnPolicy).policyDocument);
+          for (const statement of document.Statement ?? []) {
+            const arn = statement.Sid === 'WriteDataCapture' ? statement.Resource?.['Fn::Join'] : undefined;
+            if (!arn) continue;
+            const [, parts] = arn as [string, unknown[]];
+            const flat = parts.map((p) => (typeof p === 'string' ? p : `<${(p as { 'Fn::GetAtt': string[] })['Fn::GetAtt']?.join('.')}>`)).join('');
+            acknowledge(`AwsSolutions-IAM5[Resource::${flat}]`,
+              'SageMaker data capture writes objects with generated keys under this one prefix; s3:PutObject only');
+          }
+          return [];
+        },
+      });
+    }
+    for (const pack of ['PCI.DSS.321', 'NIST.800.53.R5', 'HIPAA.Security']) {
+      Validations.of(this.role).acknowledge({
+        id: `${pack}-IAMNoInlinePolicy`,
+        reason: 'The policy belongs to this one execution role and names only the model artifact, image repository, capture ' +
+          'prefix and key; as the role\'s own policy it is deleted with it and cannot be attached elsewhere ' +
+          '(https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html).',
+      });
+    }
   }
 
   private defaultSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {

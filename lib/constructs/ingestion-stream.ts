@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -174,6 +174,11 @@ export class IngestionStream extends Construct {
       encryption: kinesis.StreamEncryption.KMS,
       encryptionKey: this.key,
       removalPolicy,
+    });
+    Validations.of(this.stream).acknowledge({
+      id: 'AwsSolutions-KDS3',
+      reason: 'The stream uses a customer-managed key with rotation instead of aws/kinesis, as the lake requires for key ' +
+        'policy control and audit.',
     });
 
     const action = new actions.SnsAction(props.alarmTopic);

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Size, SizeRoundingBehavior, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, Duration, Names, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
@@ -82,6 +83,23 @@ export interface LakeDeliveryStreamProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Customer-managed key for both log groups. Its policy gets a statement that lets CloudWatch
+   * Logs use it for exactly these two log groups (a key defined in this app only).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * VPC for the transform function. It calls no AWS API (Lambda ships its logs), so its
+   * security group allows no outbound traffic and the subnets need no endpoints.
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Subnets in `vpc`.
+   * @default - the VPC's isolated subnets, else its private ones
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
 }
 
 /** Alarms on the delivery stream, each notifying the alarm topic. */
@@ -114,6 +132,8 @@ export class LakeDeliveryStream extends Construct {
   public readonly deliveryStream: firehose.DeliveryStream;
   public readonly transformFunction: nodejs.NodejsFunction;
   public readonly transformLogGroup: logs.LogGroup;
+  /** The transform's security group (no inbound, no outbound), with `vpc`. */
+  public readonly transformSecurityGroup?: ec2.SecurityGroup;
   /** Firehose's error log (transform and delivery failures). */
   public readonly deliveryLogGroup: logs.LogGroup;
   /** The role Firehose assumes. */
@@ -152,18 +172,37 @@ export class LakeDeliveryStream extends Construct {
     if (props.parquetTable && props.compression) {
       throw new Error(`LakeDeliveryStream: compression must be unset with parquetTable (Parquet uses SNAPPY inside the file), got ${props.compression.value}`);
     }
+    if (props.vpcSubnets && !props.vpc) {
+      throw new Error('LakeDeliveryStream: vpcSubnets needs vpc, got vpcSubnets without vpc');
+    }
     if (freshness.toSeconds() < seconds) {
       throw new Error(`LakeDeliveryStream: dataFreshnessThreshold must be at least bufferingInterval (${seconds} s), got ${freshness.toSeconds()} s`);
     }
 
-    this.transformLogGroup = new logs.LogGroup(this, 'TransformLogs', { retention: logRetention, removalPolicy });
-    this.deliveryLogGroup = new logs.LogGroup(this, 'DeliveryLogs', { retention: logRetention, removalPolicy });
+    // Names from the stack and construct path: a key policy can then name exactly these groups.
+    const logGroupNames = {
+      TransformLogs: `/aws/lambda/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}-Transform`,
+      DeliveryLogs: `/aws/kinesisfirehose/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
+    };
+    const logGroup = (id: keyof typeof logGroupNames) => new logs.LogGroup(this, id, {
+      logGroupName: logGroupNames[id], retention: logRetention, removalPolicy, encryptionKey: props.logEncryptionKey,
+    });
+    this.transformLogGroup = logGroup('TransformLogs');
+    this.deliveryLogGroup = logGroup('DeliveryLogs');
+    if (props.logEncryptionKey) admitLogGroups(this, props.logEncryptionKey, Object.values(logGroupNames));
 
     const transformRole = new iam.Role(this, 'TransformRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     transformRole.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [this.transformLogGroup.logGroupArn],
     }));
+    if (props.vpc) {
+      this.transformSecurityGroup = new ec2.SecurityGroup(this, 'TransformSecurityGroup', {
+        vpc: props.vpc,
+        description: 'Firehose transform: no inbound, no outbound (it calls no AWS API)',
+        allowAllOutbound: false,
+      });
+    }
     this.transformFunction = new nodejs.NodejsFunction(this, 'Transform', {
       entry: path.join(__dirname, '../../lambda/transform/index.ts'),
       handler: 'handler',
@@ -174,6 +213,9 @@ export class LakeDeliveryStream extends Construct {
       timeout: Duration.minutes(1),
       role: transformRole,
       logGroup: this.transformLogGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets ?? { subnets: props.vpc.isolatedSubnets.length > 0 ? props.vpc.isolatedSubnets : props.vpc.privateSubnets } : undefined,
+      securityGroups: this.transformSecurityGroup ? [this.transformSecurityGroup] : undefined,
       environment: { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE },
       bundling: { minify: true, sourceMap: false, target: 'node24', externalModules: ['@aws-sdk/*'] },
     });
@@ -216,6 +258,7 @@ export class LakeDeliveryStream extends Construct {
     });
     // Firehose checks its permissions when the stream is created.
     this.deliveryStream.node.addDependency(this.policy, this.role);
+    this.acknowledgeFindings(props, transformRole, backup);
     // The L2 always adds a region → Firehose CIDR mapping for `connections` (Redshift and
     // HTTP destinations). An S3 destination never uses it, and CloudFormation validation
     // rejects an unreferenced mapping (W7001).
@@ -311,4 +354,114 @@ export class LakeDeliveryStream extends Construct {
     alarm.addAlarmAction(action);
     return alarm;
   }
+
+  /** The findings this construct causes by design, each with why it stands. */
+  private acknowledgeFindings(props: LakeDeliveryStreamProps, transformRole: iam.Role, backup: boolean): void {
+    acknowledge(this.deliveryStream, 'AwsSolutions-KDF1',
+      'Firehose rejects server-side encryption on a delivery stream whose source is a Kinesis stream; the source stream is ' +
+        'KMS-encrypted and the S3 output uses the given key.');
+    const prefixes = [`raw/${DATASET}/`, 'errors/', ...(backup ? [this.backupPrefix] : [])];
+    acknowledgeResources(this.policy, (resource) => {
+      const prefix = prefixes.find((p) => resource.endsWith(`/${p}*`));
+      return prefix && `Firehose names the objects under ${prefix} itself (partition, date, random suffix), so its write access ` +
+        'must cover every key under that prefix and no other.';
+    });
+    for (const principal of [transformRole, this.role, this.policy]) {
+      compliance(principal, 'IAMNoInlinePolicy',
+        'The policy belongs to this one role and names only its resources; as the role\'s own policy it is created and deleted ' +
+          'with it and cannot be attached elsewhere, which a customer-managed policy could be ' +
+          '(https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html).');
+    }
+    const fn = this.transformFunction;
+    if (!props.vpc) {
+      compliance(fn, 'LambdaInsideVPC',
+        'Not given a VPC. The transform calls no AWS API and opens no connection (Firehose invokes it, Lambda ships its logs), ' +
+          'so a VPC would add no network path to remove; pass vpc to place it in one anyway.', ['PCI.DSS.321', 'NIST.800.53.R5', 'HIPAA.Security']);
+    }
+    compliance(fn, 'LambdaConcurrency',
+      'Firehose bounds the invocations (one at a time per shard for a Kinesis source). Reserving concurrency would fail the ' +
+        'first deploy in accounts whose quota leaves less than 100 unreserved ' +
+        '(https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).', ['NIST.800.53.R5', 'HIPAA.Security']);
+    compliance(fn, 'LambdaDLQ',
+      'Firehose invokes the transform synchronously, where a function dead-letter queue never applies; records that fail or ' +
+        'whose invocation fails land under errors/ with their original bytes.', ['NIST.800.53.R5', 'HIPAA.Security']);
+  }
+}
+
+/** The compliance packs (cdk-nag ids prefix each rule with the pack). */
+const PACKS = ['PCI.DSS.321', 'NIST.800.53.R5', 'HIPAA.Security'];
+
+function acknowledge(scope: Construct, id: string, reason: string): void {
+  Validations.of(scope).acknowledge({ id, reason });
+}
+
+/** Acknowledges `rule` for each pack that has it. */
+function compliance(scope: Construct, rule: string, reason: string, packs = PACKS): void {
+  for (const pack of packs) acknowledge(scope, `${pack}-${rule}`, reason);
+}
+
+/**
+ * Lets CloudWatch Logs use `key` for exactly the named log groups: the encryption-context
+ * condition admits no other group
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+ */
+function admitLogGroups(scope: Construct, key: kms.IKey, logGroupNames: string[]): void {
+  const stack = Stack.of(scope);
+  const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: `Logs${Names.uniqueId(scope)}`.slice(0, 100),
+    principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnEquals: {
+        'kms:EncryptionContext:aws:logs:arn': logGroupNames.map((resourceName) =>
+          stack.formatArn({ service: 'logs', resource: 'log-group', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+      },
+    },
+  }));
+  if (!statementAdded) {
+    Annotations.of(scope).addWarningV2('lake:log-key-policy',
+      `The log key is imported: let logs.<region>.amazonaws.com use it for ${logGroupNames.join(', ')}, or the log groups fail to create.`);
+  }
+}
+
+/**
+ * Acknowledges AwsSolutions-IAM5 on each wildcard resource of the policy that `reasonFor`
+ * explains. A bucket in another stack is a cross-stack reference whose final form exists
+ * only during synthesis, so the finding id (cdk-nag's flattened resource) is derived from
+ * the resolved policy then: validation runs after references are resolved and before cdk-nag.
+ */
+function acknowledgeResources(policy: iam.Policy, reasonFor: (resource: string) => string | undefined): void {
+  policy.node.addValidation({
+    validate: () => {
+      const document = Stack.of(policy).resolve((policy.node.defaultChild as iam.CfnPolicy).policyDocument);
+      for (const statement of document.Statement ?? []) {
+        for (const resource of [statement.Resource].flat()) {
+          const flat = flattenReference(resource);
+          const reason = flat.includes('*') ? reasonFor(flat) : undefined;
+          if (reason) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
+        }
+      }
+      return [];
+    },
+  });
+}
+
+/** A CloudFormation value as cdk-nag writes it in a finding id: `<Logical.Attr>`, joins flattened. */
+function flattenReference(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/}/g, '>');
+  const v = value as Record<string, unknown>;
+  if (v['Fn::Join']) {
+    const [delimiter, items] = v['Fn::Join'] as [string, unknown[]];
+    return items.map(flattenReference).join(delimiter);
+  }
+  if (v['Fn::Sub']) return flattenReference(v['Fn::Sub']);
+  if (v['Fn::GetAtt']) {
+    const [resource, attribute] = v['Fn::GetAtt'] as [unknown, unknown];
+    return `<${flattenReference(resource)}.${flattenReference(attribute)}>`;
+  }
+  if (v['Fn::ImportValue']) return flattenReference(v['Fn::ImportValue']);
+  if (v.Ref) return `<${flattenReference(v.Ref)}>`;
+  return JSON.stringify(value);
 }

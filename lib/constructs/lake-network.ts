@@ -1,6 +1,7 @@
-import { Aws, CfnCondition, CfnResource, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnCondition, CfnResource, Fn, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -87,6 +88,12 @@ export interface LakeNetworkProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Customer-managed key for those log groups. Its policy gets a statement that lets
+   * CloudWatch Logs use it for exactly them (a key defined in this app only).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
@@ -149,13 +156,32 @@ export class LakeNetwork extends Construct {
     this.computeSubnets = { subnetType: computeSubnetType };
     const retention = props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    this.giveDefaultSgCleanupALogGroup(retention, removalPolicy);
+    const encryptionKey = props.logEncryptionKey;
+    const defaultSgLogs = this.giveDefaultSgCleanupALogGroup(retention, removalPolicy, encryptionKey);
 
-    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', { retention, removalPolicy });
+    // Named from the stack and construct path, so a key policy can name exactly these groups.
+    const flowLogGroupName = `/aws/vpc/flow-logs/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
+    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      logGroupName: flowLogGroupName,
+      retention,
+      encryptionKey,
+      removalPolicy,
+    });
+    if (encryptionKey) {
+      admitLogGroups(this, encryptionKey, [flowLogGroupName, ...(defaultSgLogs ? [defaultSgLogs] : [])]);
+    }
     this.flowLog = this.vpc.addFlowLog('FlowLog', {
       destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
+    for (const pack of ['PCI.DSS.321', 'NIST.800.53.R5', 'HIPAA.Security']) {
+      Validations.of(this.flowLog.node.findChild('IAMRole')).acknowledge({
+        id: `${pack}-IAMNoInlinePolicy`,
+        reason: 'The flow-log delivery role\'s own policy (aws-cdk-lib writes it), naming only this flow log group; it is ' +
+          'deleted with the role and cannot be attached elsewhere ' +
+          '(https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html).',
+      });
+    }
 
     this.s3Endpoint = this.vpc.addGatewayEndpoint('S3', {
       service: ec2.GatewayVpcEndpointAwsService.S3,
@@ -189,13 +215,21 @@ export class LakeNetwork extends Construct {
    * group's rules. Without this it would log to an implicit log group that has no
    * retention and outlives the stack.
    */
-  private giveDefaultSgCleanupALogGroup(retention: logs.RetentionDays, removalPolicy: RemovalPolicy): void {
+  /** Returns the log group's name, if this call created it. */
+  private giveDefaultSgCleanupALogGroup(retention: logs.RetentionDays, removalPolicy: RemovalPolicy, encryptionKey?: kms.IKey): string | undefined {
     const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
     const handler = provider?.node.tryFindChild('Handler');
-    if (!provider || !CfnResource.isCfnResource(handler) || provider.node.tryFindChild('LogGroup')) return;
-    const group = new logs.LogGroup(provider, 'LogGroup', { retention, removalPolicy });
+    if (!provider || !CfnResource.isCfnResource(handler) || provider.node.tryFindChild('LogGroup')) return undefined;
+    const logGroupName = `/aws/lambda/${Names.uniqueResourceName(provider, { maxLength: 200, separator: '-' })}`;
+    const group = new logs.LogGroup(provider, 'LogGroup', {
+      logGroupName,
+      retention,
+      encryptionKey,
+      removalPolicy,
+    });
     handler.addPropertyOverride('LoggingConfig', { LogGroup: group.logGroupName });
     handler.addResourceDependency(group.node.defaultChild as CfnResource);
+    return logGroupName;
   }
 
   /**
@@ -270,4 +304,29 @@ function endpointId(name: string): string {
     .split(/[.-]/)
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('');
+}
+
+/**
+ * Lets CloudWatch Logs use `key` for exactly the named log groups: the encryption-context
+ * condition admits no other group
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+ */
+function admitLogGroups(scope: Construct, key: kms.IKey, logGroupNames: string[]): void {
+  const stack = Stack.of(scope);
+  const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: `Logs${Names.uniqueId(scope)}`.slice(0, 100),
+    principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnEquals: {
+        'kms:EncryptionContext:aws:logs:arn': logGroupNames.map((resourceName) =>
+          stack.formatArn({ service: 'logs', resource: 'log-group', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
+      },
+    },
+  }));
+  if (!statementAdded) {
+    Annotations.of(scope).addWarningV2('lake:log-key-policy',
+      `The log key is imported: let logs.<region>.amazonaws.com use it for ${logGroupNames.join(', ')}, or the log groups fail to create.`);
+  }
 }

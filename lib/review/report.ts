@@ -30,6 +30,18 @@ export interface ReviewInput {
   /** Set when synth failed. */
   readonly synthError?: string;
   readonly prices: PriceTable;
+  /** Findings and acknowledgements per cdk-nag pack (lib/review/compliance.ts). */
+  readonly compliance?: readonly PackReview[];
+}
+
+/** One cdk-nag pack's findings over the app (the shape of lib/review/compliance.ts's summary). */
+export interface PackReview {
+  readonly pack: string;
+  readonly runsAtSynth: boolean;
+  readonly findings: number;
+  readonly acknowledged: number;
+  readonly open: readonly string[];
+  readonly byRule: ReadonlyArray<{ readonly rule: string; readonly count: number }>;
 }
 
 export interface Statement {
@@ -86,6 +98,8 @@ export interface ReviewSummary {
   readonly subnetsWithInternetRoute: number;
   readonly openIngressRules: number;
   readonly acknowledgements: number;
+  /** Per cdk-nag pack: findings, acknowledged, open. */
+  readonly packs: ReadonlyArray<{ readonly pack: string; readonly runsAtSynth: boolean; readonly findings: number; readonly acknowledged: number; readonly open: number }>;
   readonly validation: string;
   readonly idlePerDay: number;
   readonly idlePerMonth: number;
@@ -362,6 +376,18 @@ export function buildReview(input: ReviewInput): Review {
     md.push('Security-group ingress:', '', table(['', 'stack', 'group', 'rule'], network.ingress.map((r) => [flag(r.open) || ' ', r.stack, r.group, r.rule])), '');
   } else md.push('No security-group ingress rules.', '');
 
+  if (input.compliance) {
+    md.push('## cdk-nag packs', '');
+    md.push('Each pack runs over the whole app. A finding is one rule on one resource; acknowledged findings are counted per rule. Packs marked "report only" do not run at synth in this profile.', '');
+    md.push(table(['pack', 'at synth', 'findings', 'acknowledged', 'open', 'acknowledged by rule'], input.compliance.map((p) => [
+      p.pack, p.runsAtSynth ? 'runs' : 'report only', String(p.findings), String(p.acknowledged), String(p.open.length),
+      p.byRule.map((r) => `${r.rule} ×${r.count}`).join(', ') || '—',
+    ])), '');
+    for (const p of input.compliance.filter((c) => c.open.length > 0)) {
+      md.push(`${flag(p.runsAtSynth)}Open in ${p.pack}${p.runsAtSynth ? '' : ' (report only)'}:`, '', ...p.open.map((o) => `- ${o}`), '');
+    }
+  }
+
   md.push('## cdk-nag acknowledgements', '');
   md.push(input.acknowledgements.length === 0 ? 'None.' : table(['construct', 'finding', 'reason'], input.acknowledgements.map((a) => [a.path, a.id, a.reason])), '');
 
@@ -383,6 +409,7 @@ export function buildReview(input: ReviewInput): Review {
     subnetsWithInternetRoute: network.subnets.filter((s) => s.route !== 'none (isolated)').length,
     openIngressRules: network.ingress.filter((r) => r.open).length,
     acknowledgements: input.acknowledgements.length,
+    packs: (input.compliance ?? []).map((p) => ({ pack: p.pack, runsAtSynth: p.runsAtSynth, findings: p.findings, acknowledged: p.acknowledged, open: p.open.length })),
     validation,
     idlePerDay: idle.perDay,
     idlePerMonth: idle.perMonth,
@@ -397,6 +424,7 @@ export function formatSummary(s: ReviewSummary): string {
     `  encryption: ${s.dataStores} data store(s), ${s.unencryptedStores} not encrypted or not declared`,
     `  network: ${s.subnetsWithInternetRoute} subnet(s) with an internet or NAT route, ${s.openIngressRules} ingress rule(s) open to the world`,
     `  cdk-nag acknowledgements: ${s.acknowledgements}`,
+    ...s.packs.map((p) => `  ${p.pack} (${p.runsAtSynth ? 'runs at synth' : 'report only'}): ${p.findings} finding(s), ${p.acknowledged} acknowledged, ${p.open} open`),
     `  built-in validation: ${s.validation}`,
     `  idle cost: ${money(s.idlePerDay)}/day, ${money(s.idlePerMonth)}/month`,
   ].join('\n');

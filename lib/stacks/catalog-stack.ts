@@ -1,4 +1,5 @@
 import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -17,6 +18,8 @@ export interface CatalogStackProps extends StackProps {
   /** Applies to the Glue database, security configuration, crawler log groups and the workgroup. */
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the crawler log groups. */
+  readonly logsKey: kms.IKey;
 }
 
 /** The Glue database and crawlers over both zones, and the Athena workgroup with the saved queries. */
@@ -38,6 +41,7 @@ export class CatalogStack extends Stack {
       encryptDataCatalog: c.encryptDataCatalog,
       removalPolicy: props.removalPolicy,
       logRetention: props.logRetention,
+      logEncryptionKey: props.logsKey,
       // No alarmTopic: the monitoring stack sends every crawl outcome to the topic.
     });
 

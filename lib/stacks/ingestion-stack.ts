@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, Size, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -14,6 +15,10 @@ export interface IngestionStackProps extends StackProps {
   readonly rawBucket: s3.IBucket;
   readonly lakeKey: kms.IKey;
   readonly alarmTopic: sns.ITopic;
+  /** Encrypts the transform's and Firehose's log groups. */
+  readonly logsKey: kms.IKey;
+  /** VPC for the transform function (isolated subnets). */
+  readonly vpc?: ec2.IVpc;
 }
 
 /** The Kinesis stream producers write to, and Firehose from it to the raw zone. */
@@ -40,6 +45,8 @@ export class IngestionStack extends Stack {
       backupSourceRecords: s.backupSourceRecords,
       logRetention: props.logRetention,
       removalPolicy: s.removalPolicy,
+      logEncryptionKey: props.logsKey,
+      vpc: props.vpc,
     });
 
     new CfnOutput(this, 'StreamName', { value: this.stream.stream.streamName });

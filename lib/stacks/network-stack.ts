@@ -1,4 +1,5 @@
 import { DefaultStackSynthesizer, RemovalPolicy, Stack, StackProps, Aws } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { NetworkSettings } from '../config';
@@ -11,6 +12,10 @@ export interface NetworkStackProps extends StackProps {
   readonly lake: DataLakeStorage;
   readonly logRetention: RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Encrypts the flow-log group and the default-security-group function's log group. */
+  readonly logsKey: kms.IKey;
+  /** More buckets the VPC may read objects from, e.g. that of the user's EMR certificate archive. */
+  readonly readOnlyBucketNames?: string[];
 }
 
 /** The private network for EMR (and, in production, the serving layer). */
@@ -25,9 +30,10 @@ export class NetworkStack extends Stack {
       natGateways: props.network.natGateways,
       lakeBuckets: [props.lake.rawBucket, props.lake.curatedBucket, props.lake.accessLogsBucket],
       // Job scripts are CDK file assets in the bootstrap bucket.
-      readOnlyBucketNames: [`cdk-${qualifier}-assets-${Aws.ACCOUNT_ID}-${Aws.REGION}`],
+      readOnlyBucketNames: [`cdk-${qualifier}-assets-${Aws.ACCOUNT_ID}-${Aws.REGION}`, ...(props.readOnlyBucketNames ?? [])],
       flowLogRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
+      logEncryptionKey: props.logsKey,
     });
   }
 }

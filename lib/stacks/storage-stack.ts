@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { StorageSettings } from '../config';
 import { AlarmTopic } from '../constructs/alarm-topic';
@@ -12,12 +13,19 @@ export interface StorageStackProps extends StackProps {
 }
 
 /**
- * The lake's buckets and key, and the alarm topic. Every other layer takes
- * references from here.
+ * The lake's buckets and key, the alarm topic, and the key of every log group in the
+ * app. Every other layer takes references from here.
  */
 export class StorageStack extends Stack {
   public readonly lake: DataLakeStorage;
   public readonly alarms: AlarmTopic;
+  /**
+   * One key for every log group of every stack ($1 a month, not one per stack). Each
+   * construct that creates log groups adds a statement admitting CloudWatch Logs for
+   * exactly its own groups, named from literal stack and construct names, so the policy
+   * refers to no other stack.
+   */
+  public readonly logsKey: kms.Key;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
@@ -33,6 +41,13 @@ export class StorageStack extends Stack {
       keyAlias: `alias/${props.prefix}-data`,
     });
     this.alarms = new AlarmTopic(this, 'Alarms', { email: props.alarmEmail, removalPolicy: s.removalPolicy });
+    this.logsKey = new kms.Key(this, 'LogsKey', {
+      description: 'Log groups of the lake',
+      alias: `alias/${props.prefix}-logs`,
+      enableKeyRotation: true,
+      removalPolicy: s.removalPolicy,
+      pendingWindow: Duration.days(7),
+    });
 
     new CfnOutput(this, 'RawBucketName', { value: this.lake.rawBucket.bucketName });
     new CfnOutput(this, 'CuratedBucketName', { value: this.lake.curatedBucket.bucketName });
@@ -40,5 +55,6 @@ export class StorageStack extends Stack {
     new CfnOutput(this, 'AccessLogsBucketName', { value: this.lake.accessLogsBucket.bucketName });
     new CfnOutput(this, 'LakeKeyArn', { value: this.lake.key.keyArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'LogsKeyArn', { value: this.logsKey.keyArn });
   }
 }

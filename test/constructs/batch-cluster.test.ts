@@ -391,3 +391,16 @@ describe('BatchCluster', () => {
     ).toThrow('BatchCluster: vpc must have an isolated or private subnet, or pass subnet');
   });
 });
+
+describe('BatchCluster in-transit encryption', () => {
+  test('says whether it encrypts in transit', () => {
+    expect(build().cluster.inTransitEncryption).toBe(false);
+    expect(build({ inTransitCertificatesS3Uri: 's3://certs/emr.zip' }).cluster.inTransitEncryption).toBe(true);
+  });
+
+  test('rejects a certificate URI that is not an s3:// zip', () => {
+    expect(() => build({ inTransitCertificatesS3Uri: 'https://certs/emr.zip' })).toThrow(
+      'BatchCluster: inTransitCertificatesS3Uri must be s3://<bucket>/<key>.zip, got https://certs/emr.zip',
+    );
+  });
+});

@@ -106,24 +106,33 @@ describe('LakeCatalog', () => {
       });
     });
 
-    test('lets CloudWatch Logs use the key for Glue log groups only', () => {
+    test('lets CloudWatch Logs use the key for exactly the two crawler log groups', () => {
       const { template } = build();
+      const arn = (role: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' },
+        `:log-group:/aws-glue/crawlers-role/TestStack-Catalog-2297A872-${role}-TestStack-Catalog-2297A872`]] });
       template.hasResourceProperties('AWS::KMS::Key', {
         KeyPolicy: {
           Statement: Match.arrayWith([
             Match.objectLike({
-              Sid: 'AllowCloudWatchLogsForGlue',
               Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
-              Condition: {
-                ArnLike: {
-                  'kms:EncryptionContext:aws:logs:arn': {
-                    'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':log-group:/aws-glue/\\*$')])],
-                  },
-                },
-              },
+              Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': [arn('Raw'), arn('Curated')] } },
             }),
           ]),
         },
+      });
+    });
+
+    test('encrypts the crawler logs with the log key when one is given', () => {
+      const stack = testStack();
+      const logKey = new kms.Key(stack, 'LogKey');
+      new LakeCatalog(stack, 'Catalog', {
+        databaseName: 'lake_lake', key: new kms.Key(stack, 'Key'), logEncryptionKey: logKey,
+        rawBucket: new s3.Bucket(stack, 'Raw'), curatedBucket: new s3.Bucket(stack, 'Curated'),
+      });
+      const template = Template.fromStack(stack);
+      template.allResourcesProperties('AWS::Logs::LogGroup', { KmsKeyId: stack.resolve(logKey.keyArn) });
+      template.hasResourceProperties('AWS::Glue::SecurityConfiguration', {
+        EncryptionConfiguration: Match.objectLike({ CloudWatchEncryption: { CloudWatchEncryptionMode: 'SSE-KMS', KmsKeyArn: stack.resolve(logKey.keyArn) } }),
       });
     });
 
@@ -137,7 +146,7 @@ describe('LakeCatalog', () => {
         rawBucket: new s3.Bucket(stack, 'Raw'),
         curatedBucket: new s3.Bucket(stack, 'Curated'),
       });
-      Annotations.fromStack(stack).hasWarning('/TestStack/Catalog', Match.stringLikeRegexp('allow logs.<region>.amazonaws.com'));
+      Annotations.fromStack(stack).hasWarning('/TestStack/Catalog', Match.stringLikeRegexp('let logs.<region>.amazonaws.com use it for /aws-glue/crawlers-role/'));
       quiet.mockRestore();
     });
 
@@ -281,9 +290,9 @@ describe('LakeCatalog', () => {
       const { template } = build();
       const s = statement(template, 'CatalogCuratedCrawlerRole', 'WriteOwnEncryptedLogs');
       expect(s.Action).toEqual(['logs:AssociateKmsKey', 'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents']);
-      const [streams, group] = s.Resource.map((r: unknown) => JSON.stringify(r)).sort();
-      expect(group).toMatch(/:log-group:\/aws-glue\/crawlers-role\/",\{"Ref":"CatalogCuratedCrawlerRole[0-9A-F]+"\},"-",\{"Ref":"CatalogSecurityConfiguration[0-9A-F]+"\}\]\]\}$/);
-      expect(streams).toBe(group.replace(/\}\]\]\}$/, '},":*"]]}'));
+      const [group, streams] = s.Resource.map((r: unknown) => JSON.stringify(r)).sort();
+      expect(group).toMatch(/:log-group:\/aws-glue\/crawlers-role\/TestStack-Catalog-2297A872-Curated-TestStack-Catalog-2297A872"\]\]\}$/);
+      expect(streams).toBe(group.replace(/"\]\]\}$/, ':*"]]}'));
     });
   });
 
@@ -292,9 +301,8 @@ describe('LakeCatalog', () => {
       const { template } = build();
       template.resourceCountIs('AWS::Logs::LogGroup', 2);
       template.hasResourceProperties('AWS::Logs::LogGroup', {
-        LogGroupName: {
-          'Fn::Join': ['', ['/aws-glue/crawlers-role/', refMatch('CatalogRawCrawlerRole'), '-', refMatch('CatalogSecurityConfiguration')]],
-        },
+        // Glue's form, /aws-glue/crawlers-role/<role name>-<security configuration name>, from the names set here.
+        LogGroupName: '/aws-glue/crawlers-role/TestStack-Catalog-2297A872-Raw-TestStack-Catalog-2297A872',
         KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
         RetentionInDays: 30,
       });

@@ -136,11 +136,17 @@ describe('SpeedLayer dead-letter queue', () => {
   });
 });
 
+describe('SpeedLayer dead-letter queue', () => {
+  test('may not be named as another queue\'s dead-letter queue', () => {
+    build().template().hasResourceProperties('AWS::SQS::Queue', { RedriveAllowPolicy: { redrivePermission: 'denyAll' }, MessageRetentionPeriod: 1_209_600 });
+  });
+});
+
 describe('SpeedLayer alarms', () => {
-  test('alarm on iterator age (half the record age), function errors and queued dead letters, each notifying the topic', () => {
+  test('alarm on iterator age (half the record age), function errors, queued dead letters and dead letters half-way to expiry, each notifying the topic', () => {
     const t = build().template();
-    t.resourceCountIs('AWS::CloudWatch::Alarm', 3);
-    for (const [metric, threshold] of [['IteratorAge', 1_800_000], ['Errors', 1], ['ApproximateNumberOfMessagesVisible', 1]] as const) {
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    for (const [metric, threshold] of [['IteratorAge', 1_800_000], ['Errors', 1], ['ApproximateNumberOfMessagesVisible', 1], ['ApproximateAgeOfOldestMessage', 604_800]] as const) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: metric,
         Threshold: threshold,

@@ -39,7 +39,7 @@ describe('invoke-endpoint', () => {
     const evs = events(2);
     expect(parseEventsFile(evs.map((e) => JSON.stringify(e)).join('\n'))).toEqual(evs);
     expect(parseEventsFile(JSON.stringify(evs))).toEqual(evs);
-    expect(() => parseEventsFile(JSON.stringify([{ ...evs[0], amount: -1 }]))).toThrow(/^invoke-endpoint: event 0 is invalid: amount must be/);
+    expect(() => parseEventsFile(JSON.stringify([{ ...evs[0], amount: -1 }]))).toThrow(/^invoke-endpoint: event 0 is invalid: schema: amount must be/);
   });
 });
 

@@ -6,10 +6,11 @@ describe('NetworkStack', () => {
     expect(normalizedTemplate(network!)).toMatchSnapshot();
   });
 
-  test('exists for the batch layer, or for serving in production only', () => {
+  test('exists for the batch layer, or in production for serving or the transform', () => {
     expect(lake({}).network?.stackName).toBe('lake-network');
     expect(lake({ batch: 'false' }).network).toBeUndefined();
     expect(lake({ batch: 'false', profile: 'production' }).network?.stackName).toBe('lake-network');
-    expect(lake({ batch: 'false', serving: 'false', profile: 'production' }).network).toBeUndefined();
+    expect(lake({ batch: 'false', serving: 'false', profile: 'production' }).network?.stackName).toBe('lake-network');
+    expect(lake({ batch: 'false', serving: 'false', ingestion: 'false', profile: 'production' }).network).toBeUndefined();
   });
 });
