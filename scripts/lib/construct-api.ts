@@ -71,6 +71,8 @@ const BASE_OPTIONS: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.CommonJS,
   moduleResolution: ts.ModuleResolutionKind.Node10,
+  // ES2022 only, as in tsconfig.json: the default for the target adds the DOM declarations.
+  lib: ['lib.es2022.d.ts'],
   strict: true,
   skipLibCheck: true,
   noEmit: true,

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readConstructApis } from '../../scripts/lib/construct-api';
+import { ConstructApi, readConstructApis } from '../../scripts/lib/construct-api';
 import {
   cell, endMarker, expectedPage, extractExample, firstDifference, mergePage, pageTemplate, parseCopyRecipe, renderBlock, renderDefault, startMarker,
 } from '../../scripts/lib/construct-docs';
@@ -76,13 +76,15 @@ export class Thing extends Construct {
 `;
 
 let dir: string;
+let thing: ConstructApi;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'construct-docs-'));
   fs.writeFileSync(path.join(dir, 'thing.ts'), FIXTURE);
+  [thing] = readConstructApis([path.join(dir, 'thing.ts')], dir);
 });
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const api = () => readConstructApis([path.join(dir, 'thing.ts')], dir)[0];
+const api = () => thing;
 
 describe('reading a construct file', () => {
   test('names the class, its props interface and the file', () => {
