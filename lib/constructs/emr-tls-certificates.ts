@@ -63,14 +63,6 @@ const OBJECT_KEY = /^[A-Za-z0-9._/-]+\.zip$/;
  * Trade-off: the certificate is its own trust anchor, so it encrypts node-to-node traffic
  * and the nodes trust each other, but no outside CA vouches for it. Bring a CA-issued archive
  * (BatchCluster `inTransitCertificatesS3Uri`) where policy requires one.
- *
- * Usage:
- * ```ts
- * const certificates = new EmrTlsCertificates(this, 'Tls', { bucket, encryptionKey: key });
- * const cluster = new BatchCluster(this, 'Cluster', { ..., inTransitCertificatesS3Uri: certificates.s3Uri });
- * certificates.grantRead(cluster.instanceRole);
- * cluster.cluster.node.addDependency(certificates);
- * ```
  */
 export class EmrTlsCertificates extends Construct {
   /** `s3://<bucket>/<objectKey>`, for BatchCluster `inTransitCertificatesS3Uri`. */
