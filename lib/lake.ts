@@ -25,6 +25,7 @@ export interface LakeStacks {
   readonly monitoring: MonitoringStack;
 }
 
+// Cross-stack references are strong (cdk.json): weak ones plan replacements (aws/aws-cdk#38829); see docs/changing-a-deployed-lake.md.
 export function buildLake(app: App, config: LakeConfig): LakeStacks {
   const name = (layer: string) => `${config.prefix}-${layer}`;
   const common = (layer: string) => ({

@@ -7,6 +7,7 @@
 import { CfnResource, estimateIdle, Json, Templates } from '../cost/estimate';
 import { formatIdle, money, table } from '../cost/format';
 import { PriceTable } from '../cost/prices';
+import { crossStackTarget } from './cross-stack';
 
 export interface Acknowledgement {
   /** Construct path, e.g. `Ingestion/Delivery/Resource`. */
@@ -104,18 +105,20 @@ const list = (x: Json): Json[] => (x === undefined ? [] : Array.isArray(x) ? x :
 
 /**
  * A CloudFormation value as readable text: `${Key.Arn}`, `import(Name)`, joined
- * strings. A weak cross-stack reference (`Fn::GetStackOutput`) is followed into
- * the other stack's outputs when its template is given: `${lake-storage/Raw.Arn}`.
+ * strings. A cross-stack reference (`Fn::ImportValue` or `Fn::GetStackOutput`) is
+ * followed into the other stack's outputs when its template is given:
+ * `${lake-storage/Raw.Arn}`.
  */
 export function render(value: Json, templates?: Templates): string {
   const r = (v: Json) => render(v, templates);
   if (value === null || value === undefined) return '';
   if (typeof value !== 'object') return String(value);
   if (Array.isArray(value)) return value.map(r).join(', ');
+  const target = templates ? crossStackTarget(value, templates) : undefined;
+  if (target) return r(target.value).replace(/\$\{/g, `\${${target.stack}/`);
   if ('Fn::GetStackOutput' in value) {
     const { StackName: stack, OutputName: name } = value['Fn::GetStackOutput'];
-    const target = templates?.[stack]?.Outputs?.[name]?.Value;
-    return target === undefined ? `\${${stack}:${name}}` : r(target).replace(/\$\{/g, `\${${stack}/`);
+    return `\${${stack}:${name}}`;
   }
   if ('Ref' in value) return `\${${value.Ref}}`;
   if ('Fn::GetAtt' in value) return `\${${list(value['Fn::GetAtt']).join('.')}}`;

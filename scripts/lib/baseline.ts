@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { ProfileName } from '../../lib/config';
 import { CfnTemplate, Templates } from '../../lib/cost/estimate';
 import { BASELINE_DIR, BASELINE_PREFIX, normalizeAssets } from '../../lib/review/baseline';
-import { synthLake } from './synth';
+import { synthLake, SynthResult } from './synth';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -18,7 +18,11 @@ export function baselineDir(profile: ProfileName, root = ROOT): string {
 
 /** The working tree's templates for a profile, with the baseline's prefix and normalization. */
 export function workingTreeTemplates(profile: ProfileName): Templates {
-  const synth = synthLake({ profile, context: { prefix: BASELINE_PREFIX } });
+  return baselineTemplates(synthLake({ profile, context: { prefix: BASELINE_PREFIX } }));
+}
+
+/** A synth's templates normalized like the baseline; throws if synth failed. */
+export function baselineTemplates(synth: SynthResult): Templates {
   if (synth.error) throw synth.error;
   return normalizeAssets(synth.templates);
 }

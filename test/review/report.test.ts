@@ -15,6 +15,14 @@ describe('rendering CloudFormation values', () => {
     expect(render({ 'Fn::Join': ['', [ref, '/raw/*']] }, templates)).toBe('${lake-storage/Raw.Arn}/raw/*');
     expect(render(ref)).toBe('${lake-storage:RawArn}');
   });
+
+  test('a strong cross-stack reference is followed to the exported output of the other stack', () => {
+    const ref = { 'Fn::ImportValue': 'lake-storage:ExportsOutputRawArn' };
+    const templates: Templates = {
+      'lake-storage': { Outputs: { ExportsOutputRawArn: { Value: { 'Fn::GetAtt': ['Raw', 'Arn'] }, Export: { Name: 'lake-storage:ExportsOutputRawArn' } } } },
+    };
+    expect(render({ 'Fn::Join': ['', [ref, '/raw/*']] }, templates)).toBe('${lake-storage/Raw.Arn}/raw/*');
+  });
 });
 
 describe('IAM roles', () => {
