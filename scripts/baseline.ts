@@ -9,14 +9,15 @@
  */
 import { parseArgs } from 'node:util';
 import { PROFILES } from '../lib/config';
-import { baselineDir, workingTreeTemplates, writeBaseline } from './lib/baseline';
+import { baselineDir, clearAcknowledgements, workingTreeTemplates, writeBaseline } from './lib/baseline';
 
 const HELP = `Usage: npm run baseline
 
 Synthesizes the sandbox and production profiles (prefix "lake", no bundling,
 asset hashes normalized) and replaces test/baseline/<profile>/ with the
-templates. Run it for a release, after the deploy: the baseline is what users
-have deployed. No AWS credentials needed.`;
+templates. Empties test/baseline/acknowledged-replacements.json: the new
+baseline already contains what they acknowledged. Run it for a release, after
+the deploy: the baseline is what users have deployed. No AWS credentials needed.`;
 
 function main(): number {
   const { values } = parseArgs({ options: { help: { type: 'boolean', default: false } } });
@@ -29,6 +30,7 @@ function main(): number {
     writeBaseline(profile, templates);
     console.log(`${profile}: ${Object.keys(templates).length} stack(s) written to ${baselineDir(profile)}`);
   }
+  console.log(`acknowledged replacements: ${clearAcknowledgements()} removed (the baseline now includes them)`);
   return 0;
 }
 

@@ -5,9 +5,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ProfileName } from '../../lib/config';
+import { PROFILES, ProfileName } from '../../lib/config';
 import { CfnTemplate, Templates } from '../../lib/cost/estimate';
 import { BASELINE_DIR, BASELINE_PREFIX, normalizeAssets } from '../../lib/review/baseline';
+import { parseAcknowledgements, ReplacementAcknowledgement } from '../../lib/review/replacement-guard';
 import { synthLake, SynthResult } from './synth';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -46,4 +47,19 @@ export function writeBaseline(profile: ProfileName, templates: Templates, root =
   for (const [stack, template] of Object.entries(templates)) {
     fs.writeFileSync(path.join(dir, `${stack}.json`), JSON.stringify(template, null, 2) + '\n');
   }
+}
+
+const ACKNOWLEDGEMENTS_FILE = 'acknowledged-replacements.json';
+
+/** The committed acknowledgements of intended replacements since the baseline. */
+export function readAcknowledgements(root = ROOT): ReplacementAcknowledgement[] {
+  return parseAcknowledgements(JSON.parse(fs.readFileSync(path.join(root, BASELINE_DIR, ACKNOWLEDGEMENTS_FILE), 'utf8')), PROFILES);
+}
+
+/** Empties the acknowledgements (a new baseline includes what they acknowledged); returns how many there were. */
+export function clearAcknowledgements(root = ROOT): number {
+  const file = path.join(root, BASELINE_DIR, ACKNOWLEDGEMENTS_FILE);
+  const before = fs.existsSync(file) ? readAcknowledgements(root).length : 0;
+  fs.writeFileSync(file, JSON.stringify({ acknowledgements: [] }, null, 2) + '\n');
+  return before;
 }
