@@ -40,9 +40,6 @@ export function acknowledgeServing(stack: ServingStack): void {
     'ecr:GetAuthorizationToken has no resource-level permissions (image pulls are scoped to the one repository); ' +
     'cloudwatch:PutMetricData is limited by a namespace condition; the EC2 network-interface actions SageMaker needs in a VPC ' +
     'have no resource-level scoping before the interfaces exist');
-  acknowledge(endpointPolicy,
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*]',
-    'SageMaker names the endpoint log group after the endpoint, whose name CloudFormation generates after the role exists');
   if (stack.captureBucket && stack.settings.endpoint.dataCaptureSamplingPercentage !== undefined) {
     const bucket = stack.captureBucket.node.defaultChild as CfnElement;
     acknowledge(endpointPolicy,

@@ -39,6 +39,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     storage: config.storage,
     alarmEmail: config.alarmEmail,
     terminationProtection: config.terminationProtection,
+    logRetention: config.logRetention,
   });
 
   const catalog = new CatalogStack(app, 'Catalog', {

@@ -1,6 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -57,6 +58,11 @@ export interface DataLakeStorageProps {
    * @default - no alias
    */
   readonly keyAlias?: string;
+  /**
+   * Retention of the log group of the function that empties the buckets (with autoDeleteObjects).
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly autoDeleteLogRetention?: logs.RetentionDays;
 }
 
 /** S3 lifecycle minimums (S3 User Guide, "Constraints and considerations for transitions"). */
@@ -83,6 +89,8 @@ export class DataLakeStorage extends Construct {
   public readonly queryResultsBucket: s3.Bucket;
   /** Target for server access logs. SSE-S3. */
   public readonly accessLogsBucket: s3.Bucket;
+  /** Log group of the stack's auto-delete-objects function, with autoDeleteObjects. */
+  public readonly autoDeleteLogGroup?: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: DataLakeStorageProps = {}) {
     super(scope, id);
@@ -190,6 +198,25 @@ export class DataLakeStorage extends Construct {
         { id: 'ExpireResults', expiration: Duration.days(resultsDays) },
       ],
     });
+
+    if (autoDeleteObjects) this.autoDeleteLogGroup = this.giveAutoDeleteALogGroup(props.autoDeleteLogRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy);
+  }
+
+  /**
+   * autoDeleteObjects adds a stack-wide custom-resource function (CDK's own provider) that
+   * empties the buckets. Without this it logs to an implicit /aws/lambda/<name> group that
+   * has no retention and outlives the stack. Its Ref makes the function wait for the group
+   * on create and go first on delete.
+   */
+  private giveAutoDeleteALogGroup(retention: logs.RetentionDays, removalPolicy: RemovalPolicy): logs.LogGroup | undefined {
+    const provider = Stack.of(this).node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler');
+    if (!provider || !CfnResource.isCfnResource(handler)) return undefined;
+    const existing = provider.node.tryFindChild('LogGroup');
+    if (existing instanceof logs.LogGroup) return existing;
+    const group = new logs.LogGroup(provider, 'LogGroup', { retention, removalPolicy });
+    handler.addPropertyOverride('LoggingConfig', { LogGroup: group.logGroupName });
+    return group;
   }
 
   /** Read raw objects (optionally under one key prefix) and decrypt them. */

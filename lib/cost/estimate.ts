@@ -26,6 +26,8 @@ export interface CfnResource {
   readonly Type: string;
   readonly Properties?: Record<string, Json>;
   readonly Metadata?: Record<string, Json>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
 }
 
 /** Stack name → template. */

@@ -99,6 +99,7 @@ export class ServingStack extends Stack {
       dataCapture: this.captureBucket
         ? { bucket: this.captureBucket, prefix: ServingStack.CAPTURE_PREFIX, samplingPercentage: dataCaptureSamplingPercentage }
         : undefined,
+      logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
     });
 

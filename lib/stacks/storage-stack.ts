@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { StorageSettings } from '../config';
 import { AlarmTopic } from '../constructs/alarm-topic';
@@ -9,6 +10,8 @@ export interface StorageStackProps extends StackProps {
   readonly storage: StorageSettings;
   /** Subscribed to the alarm topic. */
   readonly alarmEmail?: string;
+  /** For the log group of the function that empties the buckets (sandbox). */
+  readonly logRetention: RetentionDays;
 }
 
 /**
@@ -31,6 +34,7 @@ export class StorageStack extends Stack {
       queryResultsExpireAfterDays: s.queryResultsExpireAfterDays,
       noncurrentVersionExpireAfterDays: s.noncurrentVersionExpireAfterDays,
       keyAlias: `alias/${props.prefix}-data`,
+      autoDeleteLogRetention: props.logRetention,
     });
     this.alarms = new AlarmTopic(this, 'Alarms', { email: props.alarmEmail, removalPolicy: s.removalPolicy });
 
