@@ -142,6 +142,8 @@ export interface LakeConfig {
   readonly databaseName: string;
   /** Email address subscribed to the alarm topic, if any. */
   readonly alarmEmail?: string;
+  /** KMS key of the CDK assets bucket, when the roles that read assets need an IAM grant to decrypt them. */
+  readonly assetsKeyArn?: string;
   /** Retention for every log group the app creates. */
   readonly logRetention: RetentionDays;
   /** Termination protection on the stateful stacks. */
@@ -172,6 +174,11 @@ export const CONTEXT_KEYS: Record<string, ContextKey> = {
   batch: { description: 'Deploy the batch layer (VPC + EMR)', allowed: 'true | false', default: 'true' },
   serving: { description: 'Deploy the serving layer (SageMaker + speed layer)', allowed: 'true | false', default: 'true' },
   alarmEmail: { description: 'Email subscribed to the alarm topic', allowed: 'an email address', default: '(none)' },
+  assetsKeyArn: {
+    description: 'KMS key of the CDK assets bucket (cdk bootstrap --bootstrap-kms-key-id); grants kms:Decrypt through S3 to the roles that read assets',
+    allowed: 'a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>',
+    default: '(none)',
+  },
 };
 
 /**
@@ -191,6 +198,8 @@ function isCdkOwnedKey(key: string): boolean {
 
 const PREFIX_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,19}$/;
 const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+/** A key ARN; IAM matches kms:Decrypt against the key ARN, so an alias ARN would grant nothing. */
+const KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
 
 function parseBoolean(key: string, value: unknown): boolean {
   if (value === undefined) return true;
@@ -199,7 +208,7 @@ function parseBoolean(key: string, value: unknown): boolean {
   throw new ConfigError(`Context key "${key}" must be one of: true, false. Got "${String(value)}".`);
 }
 
-function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail'> {
+function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail' | 'assetsKeyArn'> {
   const production = profile === 'production';
   return {
     logRetention: production ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
@@ -321,6 +330,11 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     throw new ConfigError(`Context key "alarmEmail" must be an email address. Got "${String(alarmEmail)}".`);
   }
 
+  const assetsKeyArn = context.assetsKeyArn;
+  if (assetsKeyArn !== undefined && (typeof assetsKeyArn !== 'string' || !KEY_ARN_PATTERN.test(assetsKeyArn))) {
+    throw new ConfigError(`Context key "assetsKeyArn" must be ${CONTEXT_KEYS.assetsKeyArn.allowed}. Got "${String(assetsKeyArn)}".`);
+  }
+
   const layers: LayerSwitches = {
     ingestion: parseBoolean('ingestion', context.ingestion),
     batch: parseBoolean('batch', context.batch),
@@ -338,6 +352,7 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     layers,
     databaseName: `${prefix.replace(/-/g, '_')}_lake`,
     alarmEmail: alarmEmail as string | undefined,
+    assetsKeyArn: assetsKeyArn as string | undefined,
     ...profileSettings(profile as ProfileName),
   };
 }

@@ -86,6 +86,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
           databaseName: config.databaseName,
           logRetention: config.logRetention,
           removalPolicy: config.storage.removalPolicy,
+          assetsKeyArn: config.assetsKeyArn,
         })
       : undefined;
 
@@ -101,6 +102,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
       // Instance endpoints run in the network stack's isolated subnets; serverless ones cannot join a VPC.
       vpc: config.serving.endpoint.compute === 'instance' ? network?.network.vpc : undefined,
       terminationProtection: config.terminationProtection,
+      assetsKeyArn: config.assetsKeyArn,
     })
     : undefined;
 
