@@ -7,7 +7,9 @@
 import { CfnResource, estimateIdle, Json, Templates } from '../cost/estimate';
 import { formatIdle, money, table } from '../cost/format';
 import { PriceTable } from '../cost/prices';
+import { destroySection, guardSection } from './deploy-safety';
 import { list, render } from './render';
+import { guardFailures, GuardResult } from './replacement-guard';
 
 export { render };
 
@@ -33,6 +35,8 @@ export interface ReviewInput {
   /** Set when synth failed. */
   readonly synthError?: string;
   readonly prices: PriceTable;
+  /** The replacement guard against the deployed baseline, or why it did not run. */
+  readonly guard?: GuardResult | string;
 }
 
 export interface Statement {
@@ -92,6 +96,12 @@ export interface ReviewSummary {
   readonly validation: string;
   readonly idlePerDay: number;
   readonly idlePerMonth: number;
+  /** Stateful resources the deploy would replace, remove or re-key without an acknowledgement, plus stale acknowledgements; undefined when not compared. */
+  readonly guardFailures?: number;
+  /** Every resource the deploy would replace, remove or re-key; undefined when not compared. */
+  readonly replacements?: number;
+  /** Resources a `cdk destroy --all` leaves behind. */
+  readonly leftovers: number;
 }
 
 export interface Review {
@@ -343,7 +353,11 @@ export function buildReview(input: ReviewInput): Review {
     for (const v of r.violations ?? []) md.push(`- ${r.pluginName ?? ''} ${v.ruleName ?? ''}: ${v.description ?? ''} (${(v.violatingResources ?? []).map((x) => x.resourceLogicalId).join(', ')})`);
   }
 
-  md.push('', '## Idle cost estimate', '', formatIdle(idle, { listFree: false }), '');
+  md.push('', ...guardSection(input.profile, input.guard));
+  const destroy = destroySection(input.profile, templates);
+  md.push(...destroy.markdown);
+
+  md.push('## Idle cost estimate', '', formatIdle(idle, { listFree: false }), '');
 
   const summary: ReviewSummary = {
     profile: input.profile,
@@ -359,6 +373,9 @@ export function buildReview(input: ReviewInput): Review {
     validation,
     idlePerDay: idle.perDay,
     idlePerMonth: idle.perMonth,
+    guardFailures: typeof input.guard === 'object' ? guardFailures(input.guard).length : undefined,
+    replacements: typeof input.guard === 'object' ? input.guard.changes.length : undefined,
+    leftovers: destroy.leftovers.length,
   };
   return { markdown: md.join('\n'), summary, roles, stores, subnets: network.subnets, ingress: network.ingress };
 }
@@ -372,5 +389,9 @@ export function formatSummary(s: ReviewSummary): string {
     `  cdk-nag acknowledgements: ${s.acknowledgements}`,
     `  built-in validation: ${s.validation}`,
     `  idle cost: ${money(s.idlePerDay)}/day, ${money(s.idlePerMonth)}/month`,
+    s.replacements === undefined
+      ? '  against the deployed baseline: not compared'
+      : `  against the deployed baseline: ${s.replacements} resource(s) replaced, removed or re-keyed; ${s.guardFailures} unacknowledged stateful change(s) or stale acknowledgement(s)`,
+    `  cdk destroy --all leaves behind: ${s.leftovers} resource(s)`,
   ].join('\n');
 }
