@@ -156,7 +156,7 @@ export function acknowledgeBatch(stack: BatchStack): void {
 /**
  * Acknowledges `AwsSolutions-IAM5[Resource::<bucket ARN>/<prefix>*]` on a policy.
  * A bucket from another stack is a cross-stack reference, which becomes its final
- * `Fn::GetStackOutput` only during synthesis, so the exact finding id is derived from
+ * `Fn::ImportValue` only during synthesis, so the exact finding id is derived from
  * the resolved policy then (validation runs after references are resolved and before
  * cdk-nag). Nothing is acknowledged if the policy has no such resource.
  */

@@ -149,6 +149,8 @@ export interface LakeConfig {
   readonly databaseName: string;
   /** Email address subscribed to the alarm topic, if any. */
   readonly alarmEmail?: string;
+  /** KMS key of the CDK assets bucket, when the roles that read assets need an IAM grant to decrypt them. */
+  readonly assetsKeyArn?: string;
   /** Retention for every log group the app creates. */
   readonly logRetention: RetentionDays;
   /** Termination protection on the stateful stacks. */
@@ -184,6 +186,11 @@ export const CONTEXT_KEYS: Record<string, ContextKey> = {
     allowed: 's3://<bucket>/<key>.zip',
     default: '(production: a self-signed archive made at deploy time; sandbox: in-transit encryption off)',
   },
+  assetsKeyArn: {
+    description: 'KMS key of the CDK assets bucket (cdk bootstrap --bootstrap-kms-key-id); grants kms:Decrypt through S3 to the roles that read assets',
+    allowed: 'a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>',
+    default: '(none)',
+  },
 };
 
 /**
@@ -205,6 +212,8 @@ const PREFIX_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,19}$/;
 const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 /** An S3 object URI of a zip: a valid bucket name (3–63 lower-case letters, digits, dots, hyphens) and a key. */
 const CERTIFICATES_URI_PATTERN = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+\.zip$/;
+/** A key ARN; IAM matches kms:Decrypt against the key ARN, so an alias ARN would grant nothing. */
+const KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
 
 function parseBoolean(key: string, value: unknown): boolean {
   if (value === undefined) return true;
@@ -213,7 +222,7 @@ function parseBoolean(key: string, value: unknown): boolean {
   throw new ConfigError(`Context key "${key}" must be one of: true, false. Got "${String(value)}".`);
 }
 
-function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail'> {
+function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail' | 'assetsKeyArn'> {
   const production = profile === 'production';
   return {
     // PCI DSS 3.2.1 requirement 10.7: keep audit trail history for at least a year.
@@ -340,6 +349,11 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     throw new ConfigError(`Context key "alarmEmail" must be an email address. Got "${String(alarmEmail)}".`);
   }
 
+  const assetsKeyArn = context.assetsKeyArn;
+  if (assetsKeyArn !== undefined && (typeof assetsKeyArn !== 'string' || !KEY_ARN_PATTERN.test(assetsKeyArn))) {
+    throw new ConfigError(`Context key "assetsKeyArn" must be ${CONTEXT_KEYS.assetsKeyArn.allowed}. Got "${String(assetsKeyArn)}".`);
+  }
+
   const layers: LayerSwitches = {
     ingestion: parseBoolean('ingestion', context.ingestion),
     batch: parseBoolean('batch', context.batch),
@@ -363,6 +377,7 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     layers,
     databaseName: `${prefix.replace(/-/g, '_')}_lake`,
     alarmEmail: alarmEmail as string | undefined,
+    assetsKeyArn: assetsKeyArn as string | undefined,
     ...settings,
     batch: certificates === undefined ? settings.batch : { ...settings.batch, inTransitEncryption: { certificates: 'provided', s3Uri: certificates } },
   };

@@ -24,6 +24,7 @@ export interface LakeStacks {
   readonly monitoring: MonitoringStack;
 }
 
+// Cross-stack references are strong (cdk.json): weak ones plan replacements (aws/aws-cdk#38829); see docs/changing-a-deployed-lake.md.
 export function buildLake(app: App, config: LakeConfig): LakeStacks {
   const name = (layer: string) => `${config.prefix}-${layer}`;
   const common = (layer: string) => ({
@@ -37,6 +38,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
     storage: config.storage,
     alarmEmail: config.alarmEmail,
     terminationProtection: config.terminationProtection,
+    logRetention: config.logRetention,
   });
 
   const catalog = new CatalogStack(app, 'Catalog', {
@@ -92,6 +94,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
           logRetention: config.logRetention,
           removalPolicy: config.storage.removalPolicy,
           logsKey: storage.logsKey,
+          assetsKeyArn: config.assetsKeyArn,
         })
       : undefined;
 
@@ -108,6 +111,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
       vpc: config.serving.endpoint.compute === 'instance' ? network?.network.vpc : undefined,
       terminationProtection: config.terminationProtection,
       logsKey: storage.logsKey,
+      assetsKeyArn: config.assetsKeyArn,
     })
     : undefined;
 

@@ -140,6 +140,12 @@ describe.each(PROFILES)('the %s app', (profile) => {
       expect(review.markdown).toMatch(/\| PCI\.DSS\.321 \| (runs|report only) \| \d+ \| \d+ \| \d+ \| .*IAMNoInlinePolicy ×\d+/);
     });
 
+    test(profile === 'sandbox' ? 'says a destroy leaves nothing behind' : 'lists what a destroy keeps', () => {
+      expect(review.markdown).toContain('## What `cdk destroy --all` leaves behind');
+      if (profile === 'sandbox') expect(review.summary.leftovers).toBe(0);
+      else expect(review.summary.leftovers).toBeGreaterThan(0);
+    });
+
     test('ends with the idle cost estimate', () => {
       expect(review.markdown).toContain('## Idle cost estimate');
       expect(review.summary.idlePerDay).toBeGreaterThan(0);

@@ -127,7 +127,25 @@ describe('parseConfig', () => {
 
   test('an unknown key is named with the accepted keys', () => {
     expect(() => parseConfig({ profle: 'sandbox' })).toThrow(
-      'Unknown context key "profle". Accepted keys: profile, prefix, ingestion, batch, serving, alarmEmail, emrCertificatesS3Uri.',
+      'Unknown context key "profle". Accepted keys: profile, prefix, ingestion, batch, serving, alarmEmail, emrCertificatesS3Uri, assetsKeyArn.',
+    );
+  });
+
+  test('assetsKeyArn is unset by default and takes a key ARN', () => {
+    const arn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect(parseConfig({}).assetsKeyArn).toBeUndefined();
+    expect(parseConfig({ assetsKeyArn: arn }).assetsKeyArn).toBe(arn);
+    expect(parseConfig({ assetsKeyArn: 'arn:aws-cn:kms:cn-north-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab' }).assetsKeyArn).toMatch(/mrk-/);
+  });
+
+  test.each([
+    'alias/cdk-hnb659fds-assets-key',
+    'arn:aws:kms:eu-west-1:123456789012:alias/cdk-hnb659fds-assets-key',
+    '1234abcd-12ab-34cd-56ef-1234567890ab',
+    'arn:aws:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1',
+  ])('assetsKeyArn "%s" is rejected, naming the key and the form', (assetsKeyArn) => {
+    expect(() => parseConfig({ assetsKeyArn })).toThrow(
+      new ConfigError(`Context key "assetsKeyArn" must be a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key id>. Got "${assetsKeyArn}".`),
     );
   });
 

@@ -2,8 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, AppProps, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { parseConfig } from '../lib/config';
+import { parseConfig, ProfileName } from '../lib/config';
+import { Templates } from '../lib/cost/estimate';
 import { buildLake, LakeStacks } from '../lib/lake';
+import { workingTreeTemplates } from '../scripts/lib/baseline';
 
 export const ROOT = path.resolve(__dirname, '..');
 
@@ -67,4 +69,19 @@ export function lake(context: Record<string, string> = {}): LakeStacks {
     lakes.set(key, stacks);
   }
   return stacks;
+}
+
+const templatesByProfile = new Map<ProfileName, Templates>();
+
+/**
+ * The whole lake's templates for a profile, synthesized as `npm run baseline` does
+ * (prefix lake, path metadata, no bundling, asset hashes normalized), once per test file.
+ */
+export function lakeTemplates(profile: ProfileName): Templates {
+  let templates = templatesByProfile.get(profile);
+  if (!templates) {
+    templates = workingTreeTemplates(profile);
+    templatesByProfile.set(profile, templates);
+  }
+  return templates;
 }

@@ -1,6 +1,7 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnResource, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -58,6 +59,17 @@ export interface DataLakeStorageProps {
    * @default - no alias
    */
   readonly keyAlias?: string;
+  /**
+   * Retention of the log group of the function that empties the buckets (with autoDeleteObjects).
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly autoDeleteLogRetention?: logs.RetentionDays;
+  /**
+   * Customer-managed key for that log group. Its policy gets a statement that lets CloudWatch
+   * Logs use it for exactly that group (a key defined in this app only).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /** S3 lifecycle minimums (S3 User Guide, "Constraints and considerations for transitions"). */
@@ -85,6 +97,8 @@ export class DataLakeStorage extends Construct {
   public readonly queryResultsBucket: s3.Bucket;
   /** Target for server access logs. SSE-S3. */
   public readonly accessLogsBucket: s3.Bucket;
+  /** Log group of the stack's auto-delete-objects function, with autoDeleteObjects. */
+  public readonly autoDeleteLogGroup?: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: DataLakeStorageProps = {}) {
     super(scope, id);
@@ -209,6 +223,32 @@ export class DataLakeStorage extends Construct {
         'there. They are versioned and expire on a schedule.'],
     ];
     for (const [bucket, reason] of replication) acknowledge(bucket, 'S3BucketReplicationEnabled', reason);
+    if (autoDeleteObjects) {
+      this.autoDeleteLogGroup = this.giveAutoDeleteALogGroup(
+        props.autoDeleteLogRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy, props.logEncryptionKey);
+    }
+  }
+
+  /**
+   * autoDeleteObjects adds a stack-wide custom-resource function (CDK's own provider) that
+   * empties the buckets. Without this it logs to an implicit /aws/lambda/<name> group that
+   * has no retention and outlives the stack. Its Ref makes the function wait for the group
+   * on create and go first on delete.
+   */
+  private giveAutoDeleteALogGroup(
+    retention: logs.RetentionDays, removalPolicy: RemovalPolicy, encryptionKey?: kms.IKey,
+  ): logs.LogGroup | undefined {
+    const provider = Stack.of(this).node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
+    const handler = provider?.node.tryFindChild('Handler');
+    if (!provider || !CfnResource.isCfnResource(handler)) return undefined;
+    const existing = provider.node.tryFindChild('LogGroup');
+    if (existing instanceof logs.LogGroup) return existing;
+    // Named from the stack and provider path, so a key policy can name exactly this group.
+    const logGroupName = `/aws/lambda/${Names.uniqueResourceName(provider, { maxLength: 200, separator: '-' })}`;
+    const group = new logs.LogGroup(provider, 'LogGroup', { logGroupName, retention, removalPolicy, encryptionKey });
+    if (encryptionKey) admitLogGroup(this, encryptionKey, logGroupName);
+    handler.addPropertyOverride('LoggingConfig', { LogGroup: group.logGroupName });
+    return group;
   }
 
   /** Read raw objects (optionally under one key prefix) and decrypt them. */
@@ -245,6 +285,27 @@ export class DataLakeStorage extends Construct {
 
 /** The compliance packs that report `rule` on a bucket: each needs its own acknowledgement. */
 const COMPLIANCE_PACKS = ['PCI.DSS.321', 'NIST.800.53.R5', 'HIPAA.Security'];
+
+/**
+ * Lets CloudWatch Logs use `key` for exactly the named log group: the encryption-context
+ * condition admits no other group
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+ */
+function admitLogGroup(scope: Construct, key: kms.IKey, logGroupName: string): void {
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: `Logs${Names.uniqueId(scope)}`.slice(0, 100),
+    principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnEquals: {
+        'kms:EncryptionContext:aws:logs:arn': Stack.of(scope).formatArn({
+          service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  }));
+}
 
 function acknowledge(bucket: s3.Bucket, rule: string, reason: string): void {
   for (const pack of COMPLIANCE_PACKS) Validations.of(bucket).acknowledge({ id: `${pack}-${rule}`, reason });

@@ -1,10 +1,12 @@
-import { Annotations, ArnFormat, Aws, CfnMapping, CfnRule, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Annotations, ArnFormat, Aws, CfnMapping, CfnResource, CfnRule, Duration, Fn, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -110,7 +112,24 @@ export interface InferenceEndpointProps {
    */
   readonly latencyAlarmThreshold?: Duration;
   /**
-   * Removal policy of the key the construct creates.
+   * The endpoint's name, fixed at synth so that its log group (`/aws/sagemaker/Endpoints/<name>`)
+   * exists before SageMaker first writes to it. 1–63 letters, digits and hyphens (SageMaker EndpointName).
+   * @default - the stack name and the construct's path below the stack, e.g. `lake-serving-Endpoint`
+   */
+  readonly endpointName?: string;
+  /**
+   * Retention of the endpoint's log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Customer-managed key for the endpoint's log group. Its policy gets a statement that lets
+   * CloudWatch Logs use it for exactly that group (a key defined in this app only).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
+  /**
+   * Removal policy of the key the construct creates and of the endpoint's log group.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -160,6 +179,8 @@ export const IMAGE_REGISTRY_ACCOUNTS: Readonly<Record<string, string>> = {
 export const SUPPORTED_REGIONS = Object.keys(IMAGE_REGISTRY_ACCOUNTS);
 
 const VARIANT_NAME = 'AllTraffic';
+/** SageMaker's EndpointName pattern (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpoint.html). */
+const ENDPOINT_NAME_PATTERN = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const MEMORY_SIZES = [1024, 2048, 3072, 4096, 5120, 6144];
 const INSTANCE_TYPE_PATTERN = /^ml\.[a-z0-9-]+\.[a-z0-9]+$/;
 /**
@@ -189,8 +210,10 @@ export class InferenceEndpoint extends Construct {
   public readonly model: sagemaker.CfnModel;
   public readonly endpointConfig: sagemaker.CfnEndpointConfig;
   public readonly endpoint: sagemaker.CfnEndpoint;
-  /** The endpoint's name (known at deploy time). */
+  /** The endpoint's name (a reference to the endpoint, so that users of it depend on it). */
   public readonly endpointName: string;
+  /** `/aws/sagemaker/Endpoints/<name>`, created before the endpoint. */
+  public readonly logGroup: logs.LogGroup;
   public readonly endpointArn: string;
   public readonly variantName = VARIANT_NAME;
   public readonly serverless: boolean;
@@ -265,6 +288,10 @@ export class InferenceEndpoint extends Construct {
         throw new Error(`InferenceEndpoint: dataCapture.samplingPercentage must be a whole number 1–100, got ${samplingPercentage}`);
       }
     }
+    const endpointName = props.endpointName ?? defaultEndpointName(this);
+    if (Token.isUnresolved(endpointName) || !ENDPOINT_NAME_PATTERN.test(endpointName)) {
+      throw new Error(`InferenceEndpoint: endpointName must be 1–63 letters, digits and hyphens, starting and ending with a letter or digit, got ${endpointName}`);
+    }
     if (!Token.isUnresolved(stack.region) && !SUPPORTED_REGIONS.includes(stack.region)) {
       throw new Error(`InferenceEndpoint: region must be one of ${SUPPORTED_REGIONS.join(', ')}, got ${stack.region}`);
     }
@@ -312,11 +339,7 @@ export class InferenceEndpoint extends Construct {
       actions: ['ecr:GetAuthorizationToken'],
       resources: ['*'],
     }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'EndpointLogs',
-      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
-      resources: [stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '/aws/sagemaker/Endpoints/*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
-    }));
+    this.logGroup = this.createLogGroup(endpointName, props);
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'EndpointMetrics',
       actions: ['cloudwatch:PutMetricData'],
@@ -399,7 +422,9 @@ export class InferenceEndpoint extends Construct {
       kmsKeyId: this.encryptionKey?.keyArn,
       dataCaptureConfig,
     });
-    this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', { endpointConfigName: this.endpointConfig.attrEndpointConfigName });
+    this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', { endpointName, endpointConfigName: this.endpointConfig.attrEndpointConfigName });
+    // SageMaker creates the group when the endpoint starts; it must exist by then (and outlive the endpoint on delete).
+    this.endpoint.addResourceDependency(this.logGroup.node.defaultChild as CfnResource);
     this.acknowledgeFindings(props.dataCapture ? `${capturePrefix}/*` : undefined);
     this.endpointName = this.endpoint.attrEndpointName;
     // Ref of AWS::SageMaker::Endpoint is its ARN (SageMaker lower-cases the name in it).
@@ -502,8 +527,6 @@ export class InferenceEndpoint extends Construct {
       'ecr:GetAuthorizationToken has no resource-level permissions (image pulls are scoped to the one repository); ' +
         'cloudwatch:PutMetricData is limited by a namespace condition; the EC2 network-interface actions SageMaker needs in a ' +
         'VPC have no resource-level scoping before the interfaces exist');
-    acknowledge('AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/*]',
-      'SageMaker names the endpoint log group after the endpoint, whose name CloudFormation generates after the role exists');
     if (captureObjects) {
       policy.node.addValidation({
         validate: () => {
@@ -531,6 +554,33 @@ export class InferenceEndpoint extends Construct {
     }
   }
 
+  /**
+   * The endpoint's log group, named as SageMaker names it
+   * (https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html), so that it has a
+   * retention and goes with the stack instead of being created by SageMaker on first write.
+   */
+  private createLogGroup(endpointName: string, props: InferenceEndpointProps): logs.LogGroup {
+    const logGroupName = `/aws/sagemaker/Endpoints/${endpointName}`;
+    const group = new logs.LogGroup(this, 'Logs', {
+      logGroupName,
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      encryptionKey: props.logEncryptionKey,
+    });
+    if (props.logEncryptionKey) admitLogGroup(this, props.logEncryptionKey, logGroupName);
+    const arn = Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'EndpointLogs',
+      actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+      resources: [arn, `${arn}:*`],
+    }));
+    Validations.of(this.role.node.findChild('DefaultPolicy')).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${logGroupName}:*]`,
+      reason: 'SageMaker names one log stream per variant and instance inside the endpoint\'s own log group; the wildcard covers only the streams of that group',
+    });
+    return group;
+  }
+
   private defaultSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
     const sg = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc,
@@ -540,4 +590,36 @@ export class InferenceEndpoint extends Construct {
     sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs through VPC endpoints or NAT');
     return sg;
   }
+}
+
+/** `<stack name>-<path below the stack>`, cut to SageMaker's 63 characters with a hash when longer. */
+/**
+ * Lets CloudWatch Logs use `key` for exactly the named log group: the encryption-context
+ * condition admits no other group
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+ */
+function admitLogGroup(scope: Construct, key: kms.IKey, logGroupName: string): void {
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: `Logs${Names.uniqueId(scope)}`.slice(0, 100),
+    principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnEquals: {
+        'kms:EncryptionContext:aws:logs:arn': Stack.of(scope).formatArn({
+          service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  }));
+}
+
+function defaultEndpointName(scope: Construct): string {
+  const stack = Stack.of(scope);
+  if (Token.isUnresolved(stack.stackName)) return stack.stackName;
+  const below = scope.node.path.split('/').slice(stack.node.path.split('/').length);
+  const name = [stack.stackName, ...below].join('-').replace(/[^a-zA-Z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  if (name.length <= 63) return name;
+  const hash = createHash('sha256').update(scope.node.path).digest('hex').slice(0, 8);
+  return `${name.slice(0, 54).replace(/-+$/, '')}-${hash}`;
 }

@@ -259,6 +259,10 @@ export class LakeDeliveryStream extends Construct {
     // Firehose checks its permissions when the stream is created.
     this.deliveryStream.node.addDependency(this.policy, this.role);
     this.acknowledgeFindings(props, transformRole, backup);
+    // The destination adds its log streams with the LogStream default, RETAIN: give them the group's policy.
+    for (const stream of this.deliveryLogGroup.node.children.filter((c): c is logs.LogStream => c instanceof logs.LogStream)) {
+      stream.applyRemovalPolicy(removalPolicy);
+    }
     // The L2 always adds a region → Firehose CIDR mapping for `connections` (Redshift and
     // HTTP destinations). An S3 destination never uses it, and CloudFormation validation
     // rejects an unreferenced mapping (W7001).

@@ -10,6 +10,7 @@
  *
  * Every number comes with the assumption behind it; callers print them.
  */
+import { crossStackTarget } from '../review/cross-stack';
 import { PriceTable, hasPrice, price } from './prices';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation properties are free-form JSON
@@ -18,13 +19,15 @@ export type Json = any;
 /** A synthesized template, as JSON. */
 export interface CfnTemplate {
   readonly Resources?: Record<string, CfnResource>;
-  readonly Outputs?: Record<string, { readonly Value?: Json }>;
+  readonly Outputs?: Record<string, { readonly Value?: Json; readonly Export?: { readonly Name?: Json } }>;
 }
 
 export interface CfnResource {
   readonly Type: string;
   readonly Properties?: Record<string, Json>;
   readonly Metadata?: Record<string, Json>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
 }
 
 /** Stack name → template. */
@@ -134,8 +137,8 @@ const usd = (n: number) => `$${n}`;
 
 /**
  * The logical id a `{ Ref }` or `{ Fn::GetAtt }` points at, if it is one. With
- * the templates, a weak cross-stack reference (`Fn::GetStackOutput`) is
- * followed to the output's value in the other stack.
+ * the templates, a cross-stack reference (`Fn::ImportValue` or
+ * `Fn::GetStackOutput`) is followed to the output's value in the other stack.
  */
 function refTarget(value: unknown, templates?: Templates): string | undefined {
   if (value && typeof value === 'object') {
@@ -143,8 +146,8 @@ function refTarget(value: unknown, templates?: Templates): string | undefined {
     if (typeof v.Ref === 'string') return v.Ref;
     const getAtt = v['Fn::GetAtt'];
     if (Array.isArray(getAtt) && typeof getAtt[0] === 'string') return getAtt[0];
-    const out = v['Fn::GetStackOutput'];
-    if (out && templates) return refTarget(templates[out.StackName]?.Outputs?.[out.OutputName]?.Value, templates);
+    const target = templates ? crossStackTarget(v, templates) : undefined;
+    if (target) return refTarget(target.value, templates);
   }
   return undefined;
 }

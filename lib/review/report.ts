@@ -7,6 +7,11 @@
 import { CfnResource, estimateIdle, Json, Templates } from '../cost/estimate';
 import { formatIdle, money, table } from '../cost/format';
 import { PriceTable } from '../cost/prices';
+import { destroySection, guardSection } from './deploy-safety';
+import { list, render } from './render';
+import { guardFailures, GuardResult } from './replacement-guard';
+
+export { render };
 
 export interface Acknowledgement {
   /** Construct path, e.g. `Ingestion/Delivery/Resource`. */
@@ -32,6 +37,8 @@ export interface ReviewInput {
   readonly prices: PriceTable;
   /** Findings and acknowledgements per cdk-nag pack (lib/review/compliance.ts). */
   readonly compliance?: readonly PackReview[];
+  /** The replacement guard against the deployed baseline, or why it did not run. */
+  readonly guard?: GuardResult | string;
 }
 
 /** One cdk-nag pack's findings over the app (the shape of lib/review/compliance.ts's summary). */
@@ -103,6 +110,12 @@ export interface ReviewSummary {
   readonly validation: string;
   readonly idlePerDay: number;
   readonly idlePerMonth: number;
+  /** Stateful resources the deploy would replace, remove or re-key without an acknowledgement, plus stale acknowledgements; undefined when not compared. */
+  readonly guardFailures?: number;
+  /** Every resource the deploy would replace, remove or re-key; undefined when not compared. */
+  readonly replacements?: number;
+  /** Resources a `cdk destroy --all` leaves behind. */
+  readonly leftovers: number;
 }
 
 export interface Review {
@@ -112,36 +125,6 @@ export interface Review {
   readonly stores: StoreEncryption[];
   readonly subnets: SubnetReview[];
   readonly ingress: IngressRule[];
-}
-
-const list = (x: Json): Json[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
-
-/**
- * A CloudFormation value as readable text: `${Key.Arn}`, `import(Name)`, joined
- * strings. A weak cross-stack reference (`Fn::GetStackOutput`) is followed into
- * the other stack's outputs when its template is given: `${lake-storage/Raw.Arn}`.
- */
-export function render(value: Json, templates?: Templates): string {
-  const r = (v: Json) => render(v, templates);
-  if (value === null || value === undefined) return '';
-  if (typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return value.map(r).join(', ');
-  if ('Fn::GetStackOutput' in value) {
-    const { StackName: stack, OutputName: name } = value['Fn::GetStackOutput'];
-    const target = templates?.[stack]?.Outputs?.[name]?.Value;
-    return target === undefined ? `\${${stack}:${name}}` : r(target).replace(/\$\{/g, `\${${stack}/`);
-  }
-  if ('Ref' in value) return `\${${value.Ref}}`;
-  if ('Fn::GetAtt' in value) return `\${${list(value['Fn::GetAtt']).join('.')}}`;
-  if ('Fn::ImportValue' in value) return `import(${r(value['Fn::ImportValue'])})`;
-  if ('Fn::Join' in value) {
-    const [sep, parts] = value['Fn::Join'];
-    return list(parts).map(r).join(sep);
-  }
-  if ('Fn::Sub' in value) return r(list(value['Fn::Sub'])[0]);
-  if ('Fn::Select' in value) return `select(${r(value['Fn::Select'][0])}, ${r(value['Fn::Select'][1])})`;
-  if ('Fn::If' in value) return `if(${r(value['Fn::If'])})`;
-  return JSON.stringify(value);
 }
 
 function statements(document: Json, templates: Templates): Statement[] {
@@ -396,7 +379,11 @@ export function buildReview(input: ReviewInput): Review {
     for (const v of r.violations ?? []) md.push(`- ${r.pluginName ?? ''} ${v.ruleName ?? ''}: ${v.description ?? ''} (${(v.violatingResources ?? []).map((x) => x.resourceLogicalId).join(', ')})`);
   }
 
-  md.push('', '## Idle cost estimate', '', formatIdle(idle, { listFree: false }), '');
+  md.push('', ...guardSection(input.profile, input.guard));
+  const destroy = destroySection(input.profile, templates);
+  md.push(...destroy.markdown);
+
+  md.push('## Idle cost estimate', '', formatIdle(idle, { listFree: false }), '');
 
   const summary: ReviewSummary = {
     profile: input.profile,
@@ -413,6 +400,9 @@ export function buildReview(input: ReviewInput): Review {
     validation,
     idlePerDay: idle.perDay,
     idlePerMonth: idle.perMonth,
+    guardFailures: typeof input.guard === 'object' ? guardFailures(input.guard).length : undefined,
+    replacements: typeof input.guard === 'object' ? input.guard.changes.length : undefined,
+    leftovers: destroy.leftovers.length,
   };
   return { markdown: md.join('\n'), summary, roles, stores, subnets: network.subnets, ingress: network.ingress };
 }
@@ -427,5 +417,9 @@ export function formatSummary(s: ReviewSummary): string {
     ...s.packs.map((p) => `  ${p.pack} (${p.runsAtSynth ? 'runs at synth' : 'report only'}): ${p.findings} finding(s), ${p.acknowledged} acknowledged, ${p.open} open`),
     `  built-in validation: ${s.validation}`,
     `  idle cost: ${money(s.idlePerDay)}/day, ${money(s.idlePerMonth)}/month`,
+    s.replacements === undefined
+      ? '  against the deployed baseline: not compared'
+      : `  against the deployed baseline: ${s.replacements} resource(s) replaced, removed or re-keyed; ${s.guardFailures} unacknowledged stateful change(s) or stale acknowledgement(s)`,
+    `  cdk destroy --all leaves behind: ${s.leftovers} resource(s)`,
   ].join('\n');
 }

@@ -9,6 +9,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { DATASET } from '../../lambda/shared/payment-event';
+import { grantAssetsKeyDecrypt } from '../assets-key';
 import { curationStepArgs } from '../batch-step';
 import { BatchSettings } from '../config';
 import { BatchCluster } from '../constructs/batch-cluster';
@@ -26,6 +27,8 @@ export interface BatchStackProps extends StackProps {
   readonly removalPolicy: RemovalPolicy;
   /** Encrypts the log groups of the stack's functions. */
   readonly logsKey: kms.IKey;
+  /** KMS key of the CDK assets bucket, when reading the job's assets needs a grant on it. */
+  readonly assetsKeyArn?: string;
 }
 
 const SPARK_DIR = path.join(__dirname, '..', '..', 'spark');
@@ -107,6 +110,7 @@ export class BatchStack extends Stack {
     this.jobScript = new s3assets.Asset(this, 'JobScript', { path: path.join(SPARK_DIR, 'curate_payments.py') });
     this.jobLibrary = new s3assets.Asset(this, 'JobLibrary', { path: SPARK_DIR, exclude: ['__pycache__', '*.pyc'] });
     for (const asset of [this.jobScript, this.jobLibrary]) this.cluster.grantReadObject(asset.bucket, asset.s3ObjectKey);
+    if (props.assetsKeyArn) grantAssetsKeyDecrypt(this.cluster.instanceRole, props.assetsKeyArn);
 
     const rawUri = `s3://${props.lake.rawBucket.bucketName}/${rawPrefix.replace(/\/$/, '')}`;
     const curatedUri = `s3://${props.lake.curatedBucket.bucketName}/${curatedPrefix.replace(/\/$/, '')}`;

@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { grantAssetsKeyDecrypt } from '../assets-key';
 import { ServingSettings } from '../config';
 import { InferenceEndpoint } from '../constructs/inference-endpoint';
 import { RealtimeView } from '../constructs/realtime-view';
@@ -30,6 +31,8 @@ export interface ServingStackProps extends StackProps {
   readonly logsKey: kms.IKey;
   /** Directory with model.json and code/inference.py. @default <repo>/model */
   readonly modelDir?: string;
+  /** KMS key of the CDK assets bucket, when reading the model artifact needs a grant on it. */
+  readonly assetsKeyArn?: string;
 }
 
 /**
@@ -107,8 +110,12 @@ export class ServingStack extends Stack {
       dataCapture: this.captureBucket
         ? { bucket: this.captureBucket, prefix: ServingStack.CAPTURE_PREFIX, samplingPercentage: dataCaptureSamplingPercentage }
         : undefined,
+      logRetention: props.logRetention,
+      logEncryptionKey: props.logsKey,
       removalPolicy: props.removalPolicy,
     });
+
+    if (props.assetsKeyArn) grantAssetsKeyDecrypt(this.endpoint.role, props.assetsKeyArn);
 
     this.view = new RealtimeView(this, 'View', {
       pointInTimeRecovery: s.pointInTimeRecovery,

@@ -1,5 +1,6 @@
 import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { StorageSettings } from '../config';
 import { AlarmTopic } from '../constructs/alarm-topic';
@@ -10,6 +11,8 @@ export interface StorageStackProps extends StackProps {
   readonly storage: StorageSettings;
   /** Subscribed to the alarm topic. */
   readonly alarmEmail?: string;
+  /** For the log group of the function that empties the buckets (sandbox). */
+  readonly logRetention: RetentionDays;
 }
 
 /**
@@ -30,6 +33,13 @@ export class StorageStack extends Stack {
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     super(scope, id, props);
     const s = props.storage;
+    this.logsKey = new kms.Key(this, 'LogsKey', {
+      description: 'Log groups of the lake',
+      alias: `alias/${props.prefix}-logs`,
+      enableKeyRotation: true,
+      removalPolicy: s.removalPolicy,
+      pendingWindow: Duration.days(7),
+    });
     this.lake = new DataLakeStorage(this, 'Lake', {
       removalPolicy: s.removalPolicy,
       autoDeleteObjects: s.autoDeleteObjects,
@@ -39,15 +49,10 @@ export class StorageStack extends Stack {
       queryResultsExpireAfterDays: s.queryResultsExpireAfterDays,
       noncurrentVersionExpireAfterDays: s.noncurrentVersionExpireAfterDays,
       keyAlias: `alias/${props.prefix}-data`,
+      autoDeleteLogRetention: props.logRetention,
+      logEncryptionKey: this.logsKey,
     });
     this.alarms = new AlarmTopic(this, 'Alarms', { email: props.alarmEmail, removalPolicy: s.removalPolicy });
-    this.logsKey = new kms.Key(this, 'LogsKey', {
-      description: 'Log groups of the lake',
-      alias: `alias/${props.prefix}-logs`,
-      enableKeyRotation: true,
-      removalPolicy: s.removalPolicy,
-      pendingWindow: Duration.days(7),
-    });
 
     new CfnOutput(this, 'RawBucketName', { value: this.lake.rawBucket.bucketName });
     new CfnOutput(this, 'CuratedBucketName', { value: this.lake.curatedBucket.bucketName });

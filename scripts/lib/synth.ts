@@ -11,7 +11,7 @@ import { IConstruct } from 'constructs';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { parseConfig, ProfileName } from '../../lib/config';
 import { Templates } from '../../lib/cost/estimate';
-import { buildLake } from '../../lib/lake';
+import { buildLake, LakeStacks } from '../../lib/lake';
 import { Acknowledgement, ValidationReport } from '../../lib/review/report';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -49,6 +49,11 @@ export function acknowledgementsIn(root: IConstruct): Acknowledgement[] {
 }
 
 export function synthLake(options: SynthOptions): SynthResult {
+  return synthApp(lakeApp(options).app);
+}
+
+/** The lake's app, built but not yet synthesized, so that a caller can change it first (the replacement guard's canaries do). */
+export function lakeApp(options: SynthOptions): { app: App; stacks: LakeStacks } {
   const cdkJson = JSON.parse(fs.readFileSync(path.join(ROOT, 'cdk.json'), 'utf8'));
   const own = { profile: options.profile, ...options.context };
   const app = new App({
@@ -56,7 +61,11 @@ export function synthLake(options: SynthOptions): SynthResult {
     context: { ...cdkJson.context, ...own, 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true },
     builtinCloudFormationValidation: options.validation ?? false,
   });
-  buildLake(app, parseConfig(own));
+  return { app, stacks: buildLake(app, parseConfig(own)) };
+}
+
+/** Synthesizes an app from `lakeApp`. */
+export function synthApp(app: App): SynthResult {
   let assembly: CloudAssembly;
   let error: Error | undefined;
   try {

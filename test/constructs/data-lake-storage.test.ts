@@ -1,6 +1,8 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { DataLakeStorage, DataLakeStorageProps } from '../../lib/constructs/data-lake-storage';
 import { testStack } from '../helpers';
 
@@ -192,6 +194,57 @@ describe('DataLakeStorage', () => {
       expect(r.DeletionPolicy).toBe('Delete');
     }
     template.resourceCountIs('Custom::S3AutoDeleteObjects', 4);
+  });
+
+  test('the function that empties the buckets logs to its own group, one month and deleted with the stack by default', () => {
+    const { template, lake } = build({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    expect(Object.values(groups)).toEqual([expect.objectContaining({
+      DeletionPolicy: 'Delete',
+      Properties: { LogGroupName: '/aws/lambda/TestStack-CustomS3AutoDeleteObjectsCustomResourceProvider-FB903B3A', RetentionInDays: 30 },
+    })]);
+    const [groupId] = Object.keys(groups);
+    template.hasResourceProperties('AWS::Lambda::Function', { LoggingConfig: { LogGroup: { Ref: groupId } } });
+    expect(lake.autoDeleteLogGroup).toBeDefined();
+  });
+
+  test('with logEncryptionKey, the auto-delete log group is encrypted and the key admits CloudWatch Logs for exactly that group', () => {
+    const stack = testStack();
+    const logsKey = new kms.Key(stack, 'LogsKey');
+    new DataLakeStorage(stack, 'Lake', { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true, logEncryptionKey: logsKey });
+    const template = Template.fromStack(stack);
+    const name = '/aws/lambda/TestStack-CustomS3AutoDeleteObjectsCustomResourceProvider-FB903B3A';
+    template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: name, KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LogsKey'), 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+          Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:log-group:${name}`]],
+          } } },
+        })]),
+      },
+    });
+  });
+
+  test('the auto-delete log retention is a prop', () => {
+    const { template } = build({ removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true, autoDeleteLogRetention: logs.RetentionDays.ONE_WEEK });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+  });
+
+  test('two lakes in one stack share the auto-delete function and its one log group', () => {
+    const stack = testStack();
+    const first = new DataLakeStorage(stack, 'First', { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+    const second = new DataLakeStorage(stack, 'Second', { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true });
+    Template.fromStack(stack).resourceCountIs('AWS::Logs::LogGroup', 1);
+    expect(second.autoDeleteLogGroup).toBe(first.autoDeleteLogGroup);
+  });
+
+  test('without autoDeleteObjects there is no function and no log group', () => {
+    const { template, lake } = build();
+    template.resourceCountIs('AWS::Lambda::Function', 0);
+    template.resourceCountIs('AWS::Logs::LogGroup', 0);
+    expect(lake.autoDeleteLogGroup).toBeUndefined();
   });
 
   test('grantRawWrite scopes writes to a prefix and grants the key', () => {

@@ -1,8 +1,9 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
@@ -12,6 +13,7 @@ import {
   InferenceEndpointProps,
   SUPPORTED_REGIONS,
 } from '../../lib/constructs/inference-endpoint';
+import { acknowledgementsIn } from '../../scripts/lib/synth';
 import { testApp, testStack } from '../helpers';
 
 function build(props: Partial<InferenceEndpointProps> = {}, stack: Stack = testStack()) {
@@ -138,8 +140,12 @@ describe('InferenceEndpoint execution role', () => {
     expect(statements().find((s: any) => s.Sid === 'EcrLogin')).toMatchObject({ Action: 'ecr:GetAuthorizationToken', Resource: '*' });
   });
 
-  test('writes logs only to SageMaker endpoint log groups and metrics only to SageMaker namespaces', () => {
-    expect(JSON.stringify(statements().find((s: any) => s.Sid === 'EndpointLogs').Resource)).toContain(':log-group:/aws/sagemaker/Endpoints/*');
+  test("writes logs only to its endpoint's log group and metrics only to SageMaker namespaces", () => {
+    const resources = statements().find((s: any) => s.Sid === 'EndpointLogs').Resource.map((r: unknown) => JSON.stringify(r));
+    expect(resources).toEqual([
+      expect.stringMatching(/:log-group:\/aws\/sagemaker\/Endpoints\/TestStack-Endpoint"\]\]\}$/),
+      expect.stringMatching(/:log-group:\/aws\/sagemaker\/Endpoints\/TestStack-Endpoint:\*"\]\]\}$/),
+    ]);
     expect(statements().find((s: any) => s.Sid === 'EndpointMetrics').Condition).toEqual({
       StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/Endpoints', 'AWS/SageMaker'] },
     });
@@ -244,7 +250,74 @@ describe('InferenceEndpoint instance mode', () => {
   });
 });
 
+describe('InferenceEndpoint name and log group', () => {
+  test('names the endpoint after the stack and the construct path by default', () => {
+    const { template, endpoint, stack } = build();
+    template.hasResourceProperties('AWS::SageMaker::Endpoint', { EndpointName: 'TestStack-Endpoint' });
+    expect(stack.resolve(endpoint.endpointName)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^Endpoint/), 'EndpointName'] });
+  });
+
+  test('cuts a long default name to 63 characters with a hash of the path', () => {
+    const stack = new Stack(testApp(), 'A'.repeat(70));
+    const { template } = build({}, stack);
+    const name: string = Object.values(template.findResources('AWS::SageMaker::Endpoint'))[0].Properties.EndpointName;
+    expect(name).toMatch(/^A{54}-[0-9a-f]{8}$/);
+  });
+
+  test('pre-creates /aws/sagemaker/Endpoints/<name> with one month retention, retained by default', () => {
+    const { template } = build({ endpointName: 'fraud' });
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { LogGroupName: '/aws/sagemaker/Endpoints/fraud', RetentionInDays: 30 },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  test('creates the endpoint after its log group, so SageMaker never creates the group itself', () => {
+    const { template } = build();
+    const [groupId] = Object.keys(template.findResources('AWS::Logs::LogGroup'));
+    template.hasResource('AWS::SageMaker::Endpoint', { DependsOn: Match.arrayWith([groupId]) });
+  });
+
+  test('takes the log retention and removal policy from props', () => {
+    const { template } = build({ logRetention: RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY });
+    template.hasResource('AWS::Logs::LogGroup', { Properties: Match.objectLike({ RetentionInDays: 7 }), DeletionPolicy: 'Delete' });
+  });
+
+  test('with logEncryptionKey, encrypts the log group and admits CloudWatch Logs for exactly that group in the key policy', () => {
+    const stack = testStack();
+    const logsKey = new kms.Key(stack, 'LogsKey');
+    const { template } = build({ endpointName: 'fraud', logEncryptionKey: logsKey }, stack);
+    template.hasResourceProperties('AWS::Logs::LogGroup', {
+      LogGroupName: '/aws/sagemaker/Endpoints/fraud',
+      KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LogsKey'), 'Arn'] },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Condition: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': {
+            'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':log-group:/aws/sagemaker/Endpoints/fraud']],
+          } } },
+        })]),
+      },
+    });
+  });
+
+  test('acknowledges the log-stream wildcard of its own log group, where it causes it', () => {
+    const { endpoint } = build({ endpointName: 'fraud' });
+    expect(acknowledgementsIn(endpoint).map((a) => [a.path, a.id])).toContainEqual([
+      'TestStack/Endpoint/Role/DefaultPolicy',
+      'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/sagemaker/Endpoints/fraud:*]',
+    ]);
+  });
+});
+
 describe('InferenceEndpoint validation', () => {
+  test.each(['', '-fraud', 'fraud-', 'fraud_model', 'a'.repeat(64)])('rejects the endpoint name %p', (endpointName) => {
+    expect(() => build({ endpointName })).toThrow(
+      `InferenceEndpoint: endpointName must be 1–63 letters, digits and hyphens, starting and ending with a letter or digit, got ${endpointName}`,
+    );
+  });
+
   test.each([1000, 1536, 7168, 0])('serverless memory %d MB is rejected', (memorySizeInMb) => {
     expect(() => build({ memorySizeInMb })).toThrow(
       `InferenceEndpoint: memorySizeInMb must be one of 1024, 2048, 3072, 4096, 5120, 6144, got ${memorySizeInMb}`,

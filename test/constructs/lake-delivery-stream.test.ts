@@ -135,6 +135,12 @@ describe('LakeDeliveryStream', () => {
     expect(Object.values(template.findResources('AWS::Logs::LogGroup')).map((r) => r.DeletionPolicy)).toEqual(['Delete', 'Delete']);
   });
 
+  test("the delivery log streams follow the groups' removal policy, so DESTROY keeps none", () => {
+    const destroyed = build({ removalPolicy: RemovalPolicy.DESTROY, backupSourceRecords: true }).template.findResources('AWS::Logs::LogStream');
+    expect(Object.values(destroyed).map((r) => r.DeletionPolicy)).toEqual(['Delete', 'Delete']);
+    expect(Object.values(build().template.findResources('AWS::Logs::LogStream')).map((r) => r.DeletionPolicy)).toEqual(['Retain']);
+  });
+
   test('retains log groups by default', () => {
     expect(Object.values(build().template.findResources('AWS::Logs::LogGroup')).map((r) => r.DeletionPolicy)).toEqual(['Retain', 'Retain']);
   });

@@ -265,13 +265,16 @@ describe('reading the lake from templates', () => {
     });
   });
 
-  test('follows the speed layer across stacks to the stream it reads', () => {
+  test.each([
+    ['strong', { 'Fn::ImportValue': 'ingestion:StreamArnExport' }],
+    ['weak', { 'Fn::GetStackOutput': { StackName: 'ingestion', OutputName: 'StreamArnExport' } }],
+  ])('follows the speed layer across stacks (%s reference) to the stream it reads', (_strength, eventSourceArn) => {
     const crossStack = {
-      ingestion: { ...templates.ingestion, Outputs: { StreamArnExport: { Value: { 'Fn::GetAtt': ['Stream', 'Arn'] } } } },
+      ingestion: { ...templates.ingestion, Outputs: { StreamArnExport: { Value: { 'Fn::GetAtt': ['Stream', 'Arn'] }, Export: { Name: 'ingestion:StreamArnExport' } } } },
       serving: {
         Resources: {
           ...templates.serving.Resources,
-          Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'Speed' }, BatchSize: 500, EventSourceArn: { 'Fn::GetStackOutput': { StackName: 'ingestion', OutputName: 'StreamArnExport' } } } },
+          Mapping: { Type: 'AWS::Lambda::EventSourceMapping', Properties: { FunctionName: { Ref: 'Speed' }, BatchSize: 500, EventSourceArn: eventSourceArn } },
         },
       },
     };

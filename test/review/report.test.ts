@@ -1,4 +1,5 @@
 import { Templates } from '../../lib/cost/estimate';
+import { destroySection, guardSection } from '../../lib/review/deploy-safety';
 import { render, reviewEncryption, reviewNetwork, reviewRoles } from '../../lib/review/report';
 
 describe('rendering CloudFormation values', () => {
@@ -14,6 +15,14 @@ describe('rendering CloudFormation values', () => {
     const templates: Templates = { 'lake-storage': { Outputs: { RawArn: { Value: { 'Fn::GetAtt': ['Raw', 'Arn'] } } } } };
     expect(render({ 'Fn::Join': ['', [ref, '/raw/*']] }, templates)).toBe('${lake-storage/Raw.Arn}/raw/*');
     expect(render(ref)).toBe('${lake-storage:RawArn}');
+  });
+
+  test('a strong cross-stack reference is followed to the exported output of the other stack', () => {
+    const ref = { 'Fn::ImportValue': 'lake-storage:ExportsOutputRawArn' };
+    const templates: Templates = {
+      'lake-storage': { Outputs: { ExportsOutputRawArn: { Value: { 'Fn::GetAtt': ['Raw', 'Arn'] }, Export: { Name: 'lake-storage:ExportsOutputRawArn' } } } },
+    };
+    expect(render({ 'Fn::Join': ['', [ref, '/raw/*']] }, templates)).toBe('${lake-storage/Raw.Arn}/raw/*');
   });
 });
 
@@ -120,3 +129,31 @@ describe('network exposure', () => {
 
 // The review of the real app, in both profiles, is in test/compliance.test.ts: it shares that
 // suite's synth with validation.
+
+describe('the sections on changing and destroying a deployed lake', () => {
+  const change = { stack: 's', logicalId: 'Raw', type: 'AWS::S3::Bucket', kind: 'removed' as const, reason: 'its logical ID is no longer in the template', atStake: 'its objects' };
+  const role = { stack: 's', logicalId: 'Role', type: 'AWS::IAM::Role', kind: 'replaced' as const, reason: 'RoleName requires replacement' };
+
+  test('lists every replacement, flags a stateful one without acknowledgement and shows the reason of an acknowledged one', () => {
+    const md = guardSection('sandbox', { changes: [change, role], findings: [change], acknowledged: [], unusedAcknowledgements: [] }).join('\n');
+    expect(md).toContain('| ⚠ | s | Raw | AWS::S3::Bucket | removed | its logical ID is no longer in the template | its objects | no |');
+    expect(md).toContain('|   | s | Role | AWS::IAM::Role | replaced | RoleName requires replacement | none | — |');
+    const acked = guardSection('sandbox', { changes: [change], findings: [], acknowledged: [{ change, reason: 'Moved after a copy' }], unusedAcknowledgements: [] }).join('\n');
+    expect(acked).toContain('|   | s | Raw | AWS::S3::Bucket | removed | its logical ID is no longer in the template | its objects | Moved after a copy |');
+  });
+
+  test('says when nothing changes, and why the comparison did not run', () => {
+    expect(guardSection('sandbox', { changes: [], findings: [], acknowledged: [], unusedAcknowledgements: [] })).toContain('Nothing: the deploy replaces and removes no resource.');
+    expect(guardSection('sandbox', 'synth failed')).toContain('Not compared: synth failed.');
+  });
+
+  test('lists what a destroy leaves behind, flagged outside production, and the keys pending deletion', () => {
+    const templates: Templates = { s: { Resources: { Raw: { Type: 'AWS::S3::Bucket', DeletionPolicy: 'Retain' }, Key: { Type: 'AWS::KMS::Key', Properties: { PendingWindowInDays: 7 } } } } };
+    const sandbox = destroySection('sandbox', templates);
+    expect(sandbox.leftovers.map((l) => l.logicalId)).toEqual(['Raw']);
+    expect(sandbox.markdown.join('\n')).toContain('| ⚠ | s | Raw | AWS::S3::Bucket | DeletionPolicy Retain | — |');
+    expect(sandbox.markdown).toContain('The 1 KMS key(s) the destroy deletes stay pending deletion for 7 days first (KMS requires a 7–30 day waiting period).');
+    expect(destroySection('production', templates).markdown.join('\n')).toContain('|   | s | Raw | AWS::S3::Bucket | DeletionPolicy Retain | — |');
+    expect(destroySection('sandbox', { s: { Resources: {} } }).markdown).toContain('Nothing.');
+  });
+});

@@ -22,19 +22,17 @@ describe('ServingStack', () => {
 
   test("reads the ingestion stack's stream and may decrypt it with the stream key", () => {
     const t = Template.fromStack(servingStack('sandbox'));
-    const fromIngestion = (output: RegExp) => ({
-      'Fn::GetStackOutput': { StackName: 'lake-ingestion', Region: { Ref: 'AWS::Region' }, OutputName: Match.stringLikeRegexp(output.source) },
-    });
-    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: fromIngestion(/^PublishOutputFnGetAttStream[0-9A-F]+Arn/) });
+    const fromIngestion = (exported: RegExp) => ({ 'Fn::ImportValue': Match.stringLikeRegexp(`^lake-ingestion:${exported.source}`) });
+    t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: fromIngestion(/ExportsOutputFnGetAttStream[0-9A-F]+Arn/) });
     t.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'kms:Decrypt', Effect: 'Allow', Resource: fromIngestion(/^PublishOutputFnGetAttStreamKey/) }]) },
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'kms:Decrypt', Effect: 'Allow', Resource: fromIngestion(/ExportsOutputFnGetAttStreamKey/) }]) },
     });
   });
 
   test('outputs what the scripts read', () => {
     const outputs = Template.fromStack(servingStack('sandbox')).toJSON().Outputs;
-    // PublishOutput… outputs carry weak cross-stack references to the monitoring stack.
-    expect(Object.keys(outputs).filter((k) => !k.startsWith('PublishOutput')).sort()).toEqual(['DeadLetterQueueUrl', 'EndpointName', 'SpeedLayerFunctionName', 'ViewTableName']);
+    // ExportsOutput… outputs are the exports the monitoring stack imports.
+    expect(Object.keys(outputs).filter((k) => !k.startsWith('ExportsOutput')).sort()).toEqual(['DeadLetterQueueUrl', 'EndpointName', 'SpeedLayerFunctionName', 'ViewTableName']);
   });
 
   test('sandbox: serverless endpoint, shared-throughput consumer, no capture, view without PITR, all destroyed', () => {
@@ -72,9 +70,7 @@ describe('ServingStack', () => {
   });
 
   test("production runs the endpoint in the network stack's isolated subnets; sandbox in no VPC", () => {
-    const isolated = (n: number) => ({
-      'Fn::GetStackOutput': { StackName: 'lake-network', Region: { Ref: 'AWS::Region' }, OutputName: Match.stringLikeRegexp(`IsolatedSubnet${n}`) },
-    });
+    const isolated = (n: number) => ({ 'Fn::ImportValue': Match.stringLikeRegexp(`^lake-network:ExportsOutputRefNetworkVpcIsolatedSubnet${n}`) });
     Template.fromStack(servingStack('production')).hasResourceProperties('AWS::SageMaker::Model', {
       VpcConfig: { Subnets: [isolated(1), isolated(2)], SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('EndpointSecurityGroup'), 'GroupId'] }] },
       EnableNetworkIsolation: true,
