@@ -102,6 +102,8 @@ export interface NetworkSettings {
   readonly maxAzs: number;
   /** NAT gateways; 0 keeps the VPC off the internet. */
   readonly natGateways: number;
+  /** The ssm, ssmmessages and ec2messages endpoints, for a Session Manager shell on EMR nodes. */
+  readonly sessionManagerEndpoints: boolean;
 }
 
 export interface TaskInstanceType {
@@ -170,6 +172,11 @@ export const CONTEXT_KEYS: Record<string, ContextKey> = {
   },
   ingestion: { description: 'Deploy the ingestion layer', allowed: 'true | false', default: 'true' },
   batch: { description: 'Deploy the batch layer (VPC + EMR)', allowed: 'true | false', default: 'true' },
+  sessionManager: {
+    description: 'Session Manager endpoints (ssm, ssmmessages, ec2messages) in the VPC, for a shell on EMR nodes; each is billed per AZ-hour',
+    allowed: 'true | false',
+    default: 'false',
+  },
   serving: { description: 'Deploy the serving layer (SageMaker + speed layer)', allowed: 'true | false', default: 'true' },
   alarmEmail: { description: 'Email subscribed to the alarm topic', allowed: 'an email address', default: '(none)' },
 };
@@ -192,14 +199,17 @@ function isCdkOwnedKey(key: string): boolean {
 const PREFIX_PATTERN = /^[a-z](?:[a-z0-9]|-(?=[a-z0-9])){1,19}$/;
 const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
-function parseBoolean(key: string, value: unknown): boolean {
-  if (value === undefined) return true;
+function parseBoolean(key: string, value: unknown, fallback = true): boolean {
+  if (value === undefined) return fallback;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new ConfigError(`Context key "${key}" must be one of: true, false. Got "${String(value)}".`);
 }
 
-function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail'> {
+function profileSettings(
+  profile: ProfileName,
+  sessionManagerEndpoints: boolean,
+): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail'> {
   const production = profile === 'production';
   return {
     logRetention: production ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
@@ -254,6 +264,7 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
     network: {
       maxAzs: production ? 2 : 1,
       natGateways: 0,
+      sessionManagerEndpoints,
     },
     batch: production
       ? {
@@ -321,6 +332,8 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     throw new ConfigError(`Context key "alarmEmail" must be an email address. Got "${String(alarmEmail)}".`);
   }
 
+  const sessionManager = parseBoolean('sessionManager', context.sessionManager, false);
+
   const layers: LayerSwitches = {
     ingestion: parseBoolean('ingestion', context.ingestion),
     batch: parseBoolean('batch', context.batch),
@@ -338,6 +351,6 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     layers,
     databaseName: `${prefix.replace(/-/g, '_')}_lake`,
     alarmEmail: alarmEmail as string | undefined,
-    ...profileSettings(profile as ProfileName),
+    ...profileSettings(profile as ProfileName, sessionManager),
   };
 }
