@@ -6,6 +6,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { BatchLifecycle } from './constructs/batch-cluster';
 import type { InferenceEndpointProps } from './constructs/inference-endpoint';
 
 export type ProfileName = 'sandbox' | 'production';
@@ -111,22 +112,33 @@ export interface TaskInstanceType {
   readonly weightedCapacity: number;
 }
 
+export const BATCH_LIFECYCLES: readonly BatchLifecycle[] = ['transient', 'persistent'];
+
 export interface BatchSettings {
-  /** The cluster terminates after this many idle seconds (60–604800). */
+  /** `transient`: a cluster per run; `persistent`: one long-running cluster, for interactive work. */
+  readonly lifecycle: BatchLifecycle;
+  /**
+   * A cluster terminates after this many idle seconds (60–604800): for a transient cluster the
+   * backstop if its run dies, for a persistent one its lifetime without work.
+   */
   readonly idleTimeoutSeconds: number;
+  /** A run's execution timeout and lock lifetime. */
+  readonly runTimeoutMinutes: number;
+  /** How long the Spark step may take, including a new cluster's start. */
+  readonly stepTimeoutMinutes: number;
   readonly primaryInstanceTypes: readonly string[];
   readonly coreInstanceTypes: readonly string[];
   /** On-demand core nodes (HDFS). */
   readonly coreCapacity: number;
   /** Spot-only task fleet: at least 3 types, with weights. */
   readonly taskInstanceTypes: readonly TaskInstanceType[];
-  /** Spot task units at launch. */
+  /** Spot task units at launch (≥ 1: EMR needs a fleet target above 0). */
   readonly taskSpotCapacity: number;
   /** Most Spot task units managed scaling may add. */
   readonly maxTaskSpotCapacity: number;
-  /** EMR termination protection on the cluster. */
+  /** EMR termination protection on the persistent cluster (a transient one is terminated by its run). */
   readonly terminationProtected: boolean;
-  /** Daily scheduled run of the curation job (EventBridge Scheduler), or off. */
+  /** Daily scheduled run (EventBridge Scheduler starts the workflow), or off. */
   readonly schedule?: {
     /** Hour of day, UTC. */
     readonly hourUtc: number;
@@ -172,6 +184,11 @@ export const CONTEXT_KEYS: Record<string, ContextKey> = {
   },
   ingestion: { description: 'Deploy the ingestion layer', allowed: 'true | false', default: 'true' },
   batch: { description: 'Deploy the batch layer (VPC + EMR)', allowed: 'true | false', default: 'true' },
+  batchLifecycle: {
+    description: 'Batch cluster lifecycle: a cluster per run, or one long-running cluster for interactive work',
+    allowed: 'transient | persistent',
+    default: 'transient',
+  },
   sessionManager: {
     description: 'Session Manager endpoints (ssm, ssmmessages, ec2messages) in the VPC, for a shell on EMR nodes; each is billed per AZ-hour',
     allowed: 'true | false',
@@ -208,9 +225,11 @@ function parseBoolean(key: string, value: unknown, fallback = true): boolean {
 
 function profileSettings(
   profile: ProfileName,
+  lifecycle: BatchLifecycle,
   sessionManagerEndpoints: boolean,
 ): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail'> {
   const production = profile === 'production';
+  const transient = lifecycle === 'transient';
   return {
     logRetention: production ? RetentionDays.THREE_MONTHS : RetentionDays.ONE_WEEK,
     terminationProtection: production,
@@ -266,10 +285,14 @@ function profileSettings(
       natGateways: 0,
       sessionManagerEndpoints,
     },
+    // Transient: auto-termination after 15 idle minutes only ends a cluster whose run died.
+    // Persistent: the sandbox cluster ends after an idle hour; production's daily run keeps it up.
     batch: production
       ? {
-          // A daily run keeps the cluster busy, so it stays up between runs.
-          idleTimeoutSeconds: 2 * 86_400,
+          lifecycle,
+          idleTimeoutSeconds: transient ? 900 : 2 * 86_400,
+          runTimeoutMinutes: 300,
+          stepTimeoutMinutes: 180,
           primaryInstanceTypes: ['m7g.2xlarge', 'm6g.2xlarge'],
           coreInstanceTypes: ['m7g.2xlarge', 'm6g.2xlarge'],
           coreCapacity: 2,
@@ -279,13 +302,16 @@ function profileSettings(
             { instanceType: 'r7g.2xlarge', weightedCapacity: 2 },
             { instanceType: 'm7g.4xlarge', weightedCapacity: 4 },
           ],
-          taskSpotCapacity: 0,
+          taskSpotCapacity: 2,
           maxTaskSpotCapacity: 16,
-          terminationProtected: true,
+          terminationProtected: !transient,
           schedule: { hourUtc: 2, lookbackDays: 2 },
         }
       : {
-          idleTimeoutSeconds: 3_600,
+          lifecycle,
+          idleTimeoutSeconds: transient ? 900 : 3_600,
+          runTimeoutMinutes: 240,
+          stepTimeoutMinutes: 120,
           primaryInstanceTypes: ['m7g.xlarge', 'm6g.xlarge'],
           coreInstanceTypes: ['m7g.xlarge', 'm6g.xlarge'],
           coreCapacity: 1,
@@ -294,7 +320,7 @@ function profileSettings(
             { instanceType: 'm6g.xlarge', weightedCapacity: 1 },
             { instanceType: 'r7g.xlarge', weightedCapacity: 1 },
           ],
-          taskSpotCapacity: 0,
+          taskSpotCapacity: 1,
           maxTaskSpotCapacity: 2,
           terminationProtected: false,
         },
@@ -332,6 +358,12 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     throw new ConfigError(`Context key "alarmEmail" must be an email address. Got "${String(alarmEmail)}".`);
   }
 
+  const lifecycle = context.batchLifecycle ?? 'transient';
+  if (typeof lifecycle !== 'string' || !(BATCH_LIFECYCLES as readonly string[]).includes(lifecycle)) {
+    throw new ConfigError(
+      `Context key "batchLifecycle" must be one of: ${BATCH_LIFECYCLES.join(', ')}. Got "${String(lifecycle)}".`,
+    );
+  }
   const sessionManager = parseBoolean('sessionManager', context.sessionManager, false);
 
   const layers: LayerSwitches = {
@@ -351,6 +383,6 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     layers,
     databaseName: `${prefix.replace(/-/g, '_')}_lake`,
     alarmEmail: alarmEmail as string | undefined,
-    ...profileSettings(profile as ProfileName, sessionManager),
+    ...profileSettings(profile as ProfileName, lifecycle as BatchLifecycle, sessionManager),
   };
 }

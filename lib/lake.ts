@@ -82,6 +82,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
           lake: storage.lake,
           network: network.network,
           databaseName: config.databaseName,
+          curatedCrawlerName: catalog.catalog.curated.crawler.ref,
           logRetention: config.logRetention,
           removalPolicy: config.storage.removalPolicy,
         })

@@ -126,7 +126,7 @@ describe('parseConfig', () => {
 
   test('an unknown key is named with the accepted keys', () => {
     expect(() => parseConfig({ profle: 'sandbox' })).toThrow(
-      'Unknown context key "profle". Accepted keys: profile, prefix, ingestion, batch, sessionManager, serving, alarmEmail.',
+      'Unknown context key "profle". Accepted keys: profile, prefix, ingestion, batch, batchLifecycle, sessionManager, serving, alarmEmail.',
     );
   });
 
