@@ -364,7 +364,13 @@ export class BatchCluster extends Construct {
         'Session Manager is the only shell access to the nodes (no EC2 key pair, no inbound SSH); AmazonSSMManagedInstanceCore ' +
         'is the AWS-maintained minimum for the SSM agent and changes with it.',
     });
-    this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.instanceRole });
+    // EMR needs the instance profile named as its role: "Amazon EC2 allows you to create instance
+    // profiles and roles with different names, but Amazon EMR does not support this configuration"
+    // (https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-iam-roles-custom.html).
+    this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', {
+      role: this.instanceRole,
+      instanceProfileName: this.instanceRole.roleName,
+    });
     this.grantLakeAccess(v.rawPrefix, v.curatedPrefix, v.logPrefix);
     this.serviceRole = this.createServiceRole();
     this.securityConfiguration = this.createSecurityConfiguration();
@@ -479,7 +485,8 @@ export class BatchCluster extends Construct {
       logUri: this.logUri,
       logEncryptionKmsKeyId: props.key.keyArn,
       securityConfiguration: this.securityConfiguration.ref,
-      serviceRole: this.serviceRole.roleArn,
+      // Names, as the Step Functions EMR integration's own examples pass them.
+      serviceRole: this.serviceRole.roleName,
       jobFlowRole: this.instanceProfile.instanceProfileName,
       ebsRootVolumeSize: v.ebsRootVolumeSize,
       idleTimeoutSeconds: v.idleSeconds,

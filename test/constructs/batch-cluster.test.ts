@@ -246,6 +246,16 @@ describe('BatchCluster: roles', () => {
     });
   });
 
+  test('the instance profile is named as its role, which EMR requires, and both renderers pass names', () => {
+    transientTemplate.hasResourceProperties('AWS::IAM::InstanceProfile', {
+      InstanceProfileName: { Ref: Match.stringLikeRegexp('^BatchInstanceRole') },
+      Roles: [{ Ref: Match.stringLikeRegexp('^BatchInstanceRole') }],
+    });
+    expect([request.ServiceRole, request.JobFlowRole]).toEqual([expect.stringMatching(/^\$\{Ref:BatchServiceRole/), expect.stringMatching(/^\$\{Ref:BatchInstanceProfile/)]);
+    const cfn = cfnCluster(persistentTemplate);
+    expect([cfn.ServiceRole, cfn.JobFlowRole]).toEqual([{ Ref: expect.stringMatching(/^BatchServiceRole/) }, { Ref: expect.stringMatching(/^BatchInstanceProfile/) }]);
+  });
+
   test('the instance role has Session Manager core permissions', () => {
     transientTemplate.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })] },
