@@ -96,8 +96,9 @@ export interface BatchClusterProps {
    */
   readonly lifecycle?: BatchLifecycle;
   /**
-   * A run's Step Functions execution timeout, and the lifetime of its lock. At least the
-   * step, crawler, create and terminate timeouts together (see the error message).
+   * A run's Step Functions execution timeout, and the lifetime of its lock. At least
+   * stepTimeout + 2 × crawlerTimeout + 55 minutes: a crawl already running is waited for
+   * before this run's own, and the lock, create and terminate states have their own timeouts.
    * @default Duration.hours(4)
    */
   readonly runTimeout?: Duration;
@@ -107,7 +108,8 @@ export interface BatchClusterProps {
    */
   readonly stepTimeout?: Duration;
   /**
-   * How long a run waits for its crawl, from StartCrawler (a crawl already running is waited for).
+   * How long a run waits for a crawl already running before it starts its own, and, again,
+   * how long it waits for its own crawl.
    * @default Duration.minutes(30)
    */
   readonly crawlerTimeout?: Duration;
@@ -235,6 +237,13 @@ const CREATE_TIMEOUT = Duration.minutes(5);
 const TERMINATE_TIMEOUT = Duration.minutes(30);
 const LOCK_TIMEOUT = Duration.minutes(5);
 const CRAWLER_POLL = Duration.seconds(30);
+/**
+ * The longest the states other than the step and the crawl can take: acquire the lock, create,
+ * terminate, release; then, if the release fails, terminate again and release on the failure path.
+ */
+const AROUND_STEP = Duration.minutes(
+  [LOCK_TIMEOUT, CREATE_TIMEOUT, TERMINATE_TIMEOUT, LOCK_TIMEOUT, LOCK_TIMEOUT, LOCK_TIMEOUT].reduce((s, d) => s + d.toMinutes(), 0),
+);
 const LOCK_ID = 'curated-zone';
 /** Error names of a failed DynamoDB condition: the optimized integration's and the SDK integration's spelling. */
 const CONDITION_FAILED = ['DynamoDB.ConditionalCheckFailedException', 'DynamoDb.ConditionalCheckFailedException'];
@@ -1037,11 +1046,12 @@ function validate(props: BatchClusterProps, lifecycle: BatchLifecycle): Resolved
     if (d.toSeconds() < 60) throw new Error(`BatchCluster: ${name} must be at least 60 seconds, got ${d.toSeconds()}`);
   }
   // Task timeouts must fire before the execution times out: a timed-out execution runs no Catch.
-  const around = [CREATE_TIMEOUT, TERMINATE_TIMEOUT, LOCK_TIMEOUT, LOCK_TIMEOUT].reduce((s, d) => s + d.toSeconds(), 0);
-  const minimum = r.stepTimeout.toSeconds() + r.crawlerTimeout.toSeconds() + around;
+  // The crawler counts twice: waiting out a crawl already running, then its own crawl.
+  const minimum = r.stepTimeout.toSeconds() + 2 * r.crawlerTimeout.toSeconds() + AROUND_STEP.toSeconds();
   if (r.runTimeout.toSeconds() < minimum) {
     throw new Error(
-      `BatchCluster: runTimeout must be at least stepTimeout + crawlerTimeout + ${around / 60} minutes (${minimum} seconds), got ${r.runTimeout.toSeconds()}`,
+      `BatchCluster: runTimeout must be at least stepTimeout + 2 × crawlerTimeout + ${AROUND_STEP.toMinutes()} minutes ` +
+        `(${minimum} seconds), got ${r.runTimeout.toSeconds()}`,
     );
   }
   return r;

@@ -490,11 +490,21 @@ describe('BatchCluster: the workflow', () => {
   });
 
   test('task timeouts fire before the run times out (a timed-out execution runs no Catch)', () => {
-    const tasks = Object.values(definition.States as Record<string, Json>).filter((s) => s.Type === 'Task' && !/AfterFailure|ReadLockHolder/.test(JSON.stringify(s.Resource) + (s.Comment ?? '')));
-    const crawl = definition.States.CrawlFinished.Choices[2].Condition.match(/>= (\d+)/)[1] * 30;
-    const failurePath = definition.States.TerminateAfterFailure.TimeoutSeconds + definition.States.ReleaseLockAfterFailure.TimeoutSeconds;
-    const worst = tasks.reduce((sum, s) => sum + s.TimeoutSeconds, 0) + crawl + failurePath;
+    const st = definition.States;
+    const timeout = (...names: string[]) => names.reduce((sum, n) => sum + st[n].TimeoutSeconds, 0);
+    // Waiting out a crawl already running, then polling this run's crawl: each up to the crawler timeout.
+    const crawlerRunning = st.StartCrawler.Retry.find((r: Json) => r.ErrorEquals.includes('Glue.CrawlerRunningException'));
+    const waitForOtherCrawl = crawlerRunning.MaxAttempts * crawlerRunning.IntervalSeconds;
+    const pollOwnCrawl = st.CrawlFinished.Choices[2].Condition.match(/>= (\d+)/)[1] * st.WaitForCrawler.Seconds;
+    const worst =
+      timeout('AcquireLock', 'CreateCluster', 'RunStep', 'TerminateCluster', 'ReleaseLock') +
+      waitForOtherCrawl +
+      pollOwnCrawl +
+      timeout('TerminateAfterFailure', 'ReleaseLockAfterFailure');
+    expect(waitForOtherCrawl).toBe(30 * 60);
     expect(worst).toBeLessThanOrEqual(definition.TimeoutSeconds);
+    expect(() => build({ runTimeout: Duration.seconds(worst - 1) })).toThrow(/runTimeout must be at least/);
+    expect(() => build({ runTimeout: Duration.seconds(worst) })).not.toThrow();
   });
 
   test('persistent: adds the step to the one cluster and never creates or terminates one', () => {
@@ -686,7 +696,7 @@ describe('BatchCluster: validation', () => {
     [{ stepTimeout: Duration.seconds(30) }, 'BatchCluster: stepTimeout must be at least 60 seconds, got 30'],
     [
       { runTimeout: Duration.hours(3) },
-      'BatchCluster: runTimeout must be at least stepTimeout + crawlerTimeout + 45 minutes (11700 seconds), got 10800',
+      'BatchCluster: runTimeout must be at least stepTimeout + 2 × crawlerTimeout + 55 minutes (14100 seconds), got 10800',
     ],
   ])('rejects %j', (overrides, message) => {
     expect(() => build(overrides)).toThrow(message);
