@@ -521,7 +521,7 @@ export function estimateRun(templates: Templates, prices: PriceTable, minutes: n
         const limits = request.ManagedScalingPolicy?.ComputeLimits;
         assumptions.add(
           'Instance fleets are priced at their first instance type; Spot task nodes at On-Demand (an upper bound), at the launch target' +
-            (limits ? ` (managed scaling may add task units up to ${limits.MaximumCapacityUnits} units in all)` : '') +
+            (limits ? ` (managed scaling may grow the cluster to ${limits.MaximumCapacityUnits} units, core and task)` : '') +
             '. EBS volumes are not included.',
         );
       }

@@ -265,7 +265,7 @@ describe('batch runs', () => {
     expect(r.perRun).toBeCloseTo(0.583333, 6);
     expect(r.assumptions).toEqual(expect.arrayContaining([
       expect.stringContaining('exists for 30 minutes'),
-      expect.stringContaining('up to 5 units in all'),
+      expect.stringContaining('grow the cluster to 5 units, core and task'),
     ]));
   });
 
