@@ -1,6 +1,6 @@
 /**
- * The EMR step that runs the Spark curation job, shared by the scheduled run
- * (lib/stacks/batch-stack.ts) and scripts/run-batch.ts so both submit the same command.
+ * The EMR step that runs the Spark curation job, as the batch workflow adds it
+ * (lib/stacks/batch-stack.ts). Tests and the smoke test build the expected step from it too.
  */
 export interface CurationStepLocations {
   /** s3:// URI of spark/curate_payments.py. */
@@ -13,16 +13,17 @@ export interface CurationStepLocations {
   readonly curatedUri: string;
 }
 
-/** A fixed date range, or the `lookbackDays` days before `asOf` (scheduled runs). */
-export type CurationDates =
-  | { readonly start: string; readonly end: string }
-  | { readonly asOf: string; readonly lookbackDays: number };
+/** The first and last event date to curate (YYYY-MM-DD, inclusive). */
+export interface CurationDates {
+  readonly start: string;
+  readonly end: string;
+}
+
+/** EMR step name; the workflow appends the run's dates. */
+export const CURATION_STEP_NAME = 'curate-payments';
 
 /** command-runner.jar arguments: spark-submit in cluster mode. */
 export function curationStepArgs(where: CurationStepLocations, dates: CurationDates): string[] {
-  const range = 'start' in dates
-    ? ['--start-date', dates.start, '--end-date', dates.end]
-    : ['--as-of', dates.asOf, '--lookback-days', String(dates.lookbackDays)];
   return [
     'spark-submit',
     '--deploy-mode', 'cluster',
@@ -30,6 +31,7 @@ export function curationStepArgs(where: CurationStepLocations, dates: CurationDa
     where.jobScriptUri,
     '--raw-uri', where.rawUri,
     '--curated-uri', where.curatedUri,
-    ...range,
+    '--start-date', dates.start,
+    '--end-date', dates.end,
   ];
 }

@@ -6,6 +6,7 @@
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { BatchLifecycle } from './constructs/batch-cluster';
 import type { InferenceEndpointProps } from './constructs/inference-endpoint';
 
 export type ProfileName = 'sandbox' | 'production';
@@ -104,6 +105,8 @@ export interface NetworkSettings {
   readonly maxAzs: number;
   /** NAT gateways; 0 keeps the VPC off the internet. */
   readonly natGateways: number;
+  /** The ssm, ssmmessages and ec2messages endpoints, for a Session Manager shell on EMR nodes. */
+  readonly sessionManagerEndpoints: boolean;
 }
 
 export interface TaskInstanceType {
@@ -111,27 +114,38 @@ export interface TaskInstanceType {
   readonly weightedCapacity: number;
 }
 
+export const BATCH_LIFECYCLES: readonly BatchLifecycle[] = ['transient', 'persistent'];
+
 export interface BatchSettings {
-  /** The cluster terminates after this many idle seconds (60–604800). */
+  /** `transient`: a cluster per run; `persistent`: one long-running cluster, for interactive work. */
+  readonly lifecycle: BatchLifecycle;
+  /**
+   * A cluster terminates after this many idle seconds (60–604800): for a transient cluster the
+   * backstop if its run dies, for a persistent one its lifetime without work.
+   */
   readonly idleTimeoutSeconds: number;
+  /** A run's execution timeout and lock lifetime. */
+  readonly runTimeoutMinutes: number;
+  /** How long the Spark step may take, including a new cluster's start. */
+  readonly stepTimeoutMinutes: number;
   readonly primaryInstanceTypes: readonly string[];
   readonly coreInstanceTypes: readonly string[];
   /** On-demand core nodes (HDFS). */
   readonly coreCapacity: number;
   /** Spot-only task fleet: at least 3 types, with weights. */
   readonly taskInstanceTypes: readonly TaskInstanceType[];
-  /** Spot task units at launch. */
+  /** Spot task units at launch (≥ 1: EMR needs a fleet target above 0). */
   readonly taskSpotCapacity: number;
   /** Most Spot task units managed scaling may add. */
   readonly maxTaskSpotCapacity: number;
-  /** EMR termination protection on the cluster. */
+  /** EMR termination protection on the persistent cluster (a transient one is terminated by its run). */
   readonly terminationProtected: boolean;
   /**
    * EMR in-transit encryption: off, a self-signed certificate archive made at deploy time,
    * or the user's own archive (context key `emrCertificatesS3Uri`).
    */
   readonly inTransitEncryption: { readonly certificates: 'none' } | { readonly certificates: 'generated' } | { readonly certificates: 'provided'; readonly s3Uri: string };
-  /** Daily scheduled run of the curation job (EventBridge Scheduler), or off. */
+  /** Daily scheduled run (EventBridge Scheduler starts the workflow), or off. */
   readonly schedule?: {
     /** Hour of day, UTC. */
     readonly hourUtc: number;
@@ -179,6 +193,16 @@ export const CONTEXT_KEYS: Record<string, ContextKey> = {
   },
   ingestion: { description: 'Deploy the ingestion layer', allowed: 'true | false', default: 'true' },
   batch: { description: 'Deploy the batch layer (VPC + EMR)', allowed: 'true | false', default: 'true' },
+  batchLifecycle: {
+    description: 'Batch cluster lifecycle: a cluster per run, or one long-running cluster for interactive work',
+    allowed: 'transient | persistent',
+    default: 'transient',
+  },
+  sessionManager: {
+    description: 'Session Manager endpoints (ssm, ssmmessages, ec2messages) in the VPC, for a shell on EMR nodes; each is billed per AZ-hour',
+    allowed: 'true | false',
+    default: 'false',
+  },
   serving: { description: 'Deploy the serving layer (SageMaker + speed layer)', allowed: 'true | false', default: 'true' },
   alarmEmail: { description: 'Email subscribed to the alarm topic', allowed: 'an email address', default: '(none)' },
   emrCertificatesS3Uri: {
@@ -215,15 +239,20 @@ const CERTIFICATES_URI_PATTERN = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+\
 /** A key ARN; IAM matches kms:Decrypt against the key ARN, so an alias ARN would grant nothing. */
 const KEY_ARN_PATTERN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-)?[0-9a-f-]{32,36}$/;
 
-function parseBoolean(key: string, value: unknown): boolean {
-  if (value === undefined) return true;
+function parseBoolean(key: string, value: unknown, fallback = true): boolean {
+  if (value === undefined) return fallback;
   if (value === true || value === 'true') return true;
   if (value === false || value === 'false') return false;
   throw new ConfigError(`Context key "${key}" must be one of: true, false. Got "${String(value)}".`);
 }
 
-function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail' | 'assetsKeyArn'> {
+function profileSettings(
+  profile: ProfileName,
+  lifecycle: BatchLifecycle,
+  sessionManagerEndpoints: boolean,
+): Omit<LakeConfig, 'profile' | 'prefix' | 'layers' | 'databaseName' | 'alarmEmail' | 'assetsKeyArn'> {
   const production = profile === 'production';
+  const transient = lifecycle === 'transient';
   return {
     // PCI DSS 3.2.1 requirement 10.7: keep audit trail history for at least a year.
     logRetention: production ? RetentionDays.ONE_YEAR : RetentionDays.ONE_WEEK,
@@ -280,11 +309,16 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
     network: {
       maxAzs: production ? 2 : 1,
       natGateways: 0,
+      sessionManagerEndpoints,
     },
+    // Transient: auto-termination after 15 idle minutes only ends a cluster whose run died.
+    // Persistent: the sandbox cluster ends after an idle hour; production's daily run keeps it up.
     batch: production
       ? {
-          // A daily run keeps the cluster busy, so it stays up between runs.
-          idleTimeoutSeconds: 2 * 86_400,
+          lifecycle,
+          idleTimeoutSeconds: transient ? 900 : 2 * 86_400,
+          runTimeoutMinutes: 300,
+          stepTimeoutMinutes: 180,
           primaryInstanceTypes: ['m7g.2xlarge', 'm6g.2xlarge'],
           coreInstanceTypes: ['m7g.2xlarge', 'm6g.2xlarge'],
           coreCapacity: 2,
@@ -294,14 +328,17 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
             { instanceType: 'r7g.2xlarge', weightedCapacity: 2 },
             { instanceType: 'm7g.4xlarge', weightedCapacity: 4 },
           ],
-          taskSpotCapacity: 0,
+          taskSpotCapacity: 2,
           maxTaskSpotCapacity: 16,
-          terminationProtected: true,
+          terminationProtected: !transient,
           inTransitEncryption: { certificates: 'generated' },
           schedule: { hourUtc: 2, lookbackDays: 2 },
         }
       : {
-          idleTimeoutSeconds: 3_600,
+          lifecycle,
+          idleTimeoutSeconds: transient ? 900 : 3_600,
+          runTimeoutMinutes: 240,
+          stepTimeoutMinutes: 120,
           primaryInstanceTypes: ['m7g.xlarge', 'm6g.xlarge'],
           coreInstanceTypes: ['m7g.xlarge', 'm6g.xlarge'],
           coreCapacity: 1,
@@ -310,7 +347,7 @@ function profileSettings(profile: ProfileName): Omit<LakeConfig, 'profile' | 'pr
             { instanceType: 'm6g.xlarge', weightedCapacity: 1 },
             { instanceType: 'r7g.xlarge', weightedCapacity: 1 },
           ],
-          taskSpotCapacity: 0,
+          taskSpotCapacity: 1,
           maxTaskSpotCapacity: 2,
           terminationProtected: false,
           inTransitEncryption: { certificates: 'none' },
@@ -353,6 +390,13 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
   if (assetsKeyArn !== undefined && (typeof assetsKeyArn !== 'string' || !KEY_ARN_PATTERN.test(assetsKeyArn))) {
     throw new ConfigError(`Context key "assetsKeyArn" must be ${CONTEXT_KEYS.assetsKeyArn.allowed}. Got "${String(assetsKeyArn)}".`);
   }
+  const lifecycle = context.batchLifecycle ?? 'transient';
+  if (typeof lifecycle !== 'string' || !(BATCH_LIFECYCLES as readonly string[]).includes(lifecycle)) {
+    throw new ConfigError(
+      `Context key "batchLifecycle" must be one of: ${BATCH_LIFECYCLES.join(', ')}. Got "${String(lifecycle)}".`,
+    );
+  }
+  const sessionManager = parseBoolean('sessionManager', context.sessionManager, false);
 
   const layers: LayerSwitches = {
     ingestion: parseBoolean('ingestion', context.ingestion),
@@ -370,7 +414,7 @@ export function parseConfig(context: Record<string, unknown>): LakeConfig {
     throw new ConfigError(`Context key "emrCertificatesS3Uri" must be ${CONTEXT_KEYS.emrCertificatesS3Uri.allowed}. Got "${String(certificates)}".`);
   }
 
-  const settings = profileSettings(profile as ProfileName);
+  const settings = profileSettings(profile as ProfileName, lifecycle as BatchLifecycle, sessionManager);
   return {
     profile: profile as ProfileName,
     prefix,

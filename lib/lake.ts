@@ -3,7 +3,7 @@
  * compliance tests call it too, so that they check exactly what `cdk synth` builds.
  */
 import { App, Tags } from 'aws-cdk-lib';
-import { acknowledgeBatch, addPacks } from './compliance';
+import { addPacks } from './compliance';
 import { LakeConfig } from './config';
 import { CatalogStack } from './stacks/catalog-stack';
 import { IngestionStack } from './stacks/ingestion-stack';
@@ -91,6 +91,7 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
           lake: storage.lake,
           network: network.network,
           databaseName: config.databaseName,
+          curatedCrawlerName: catalog.catalog.curated.crawler.ref,
           logRetention: config.logRetention,
           removalPolicy: config.storage.removalPolicy,
           logsKey: storage.logsKey,
@@ -128,7 +129,6 @@ export function buildLake(app: App, config: LakeConfig): LakeStacks {
 
   Tags.of(app).add('project', config.prefix);
   Tags.of(app).add('profile', config.profile);
-  if (batch) acknowledgeBatch(batch);
   addPacks(app, config.profile);
   return stacks;
 }

@@ -16,10 +16,11 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { takeEvents } from './lib/generator';
 import { DEFAULT_TIMEOUTS, formatResults, realClock, runSmokeTest, SmokeClients } from './lib/smoke';
 
-const HELP = `Usage: npm run smoke-test -- [--prefix lake] [--events 200] [--seed N] [--raw-timeout-min 15] [--batch-timeout-min 40]
+const HELP = `Usage: npm run smoke-test -- [--prefix lake] [--events 200] [--seed N] [--raw-timeout-min 15] [--batch-timeout-min 60]
 
 Runs against the stacks <prefix>-storage, -ingestion, -catalog, -batch and
 -serving in the current AWS credentials' account and region.`;
@@ -36,6 +37,7 @@ export function smokeClients(): SmokeClients {
     runtime: new SageMakerRuntimeClient({}),
     dynamodb: new DynamoDBClient({}),
     emr: new EMRClient({}),
+    sfn: new SFNClient({}),
   };
 }
 
@@ -49,7 +51,7 @@ export async function smokeTest(options: { prefix: string; events: number; seed?
     smokeClients(),
     { prefix: options.prefix, events, idPrefix: `evt-${seed}-`, outputs: {}, startedAt },
     realClock,
-    { ...DEFAULT_TIMEOUTS, rawZoneMs: (options.rawTimeoutMin ?? 15) * 60_000, batchMs: (options.batchTimeoutMin ?? 40) * 60_000 },
+    { ...DEFAULT_TIMEOUTS, rawZoneMs: (options.rawTimeoutMin ?? 15) * 60_000, batchMs: (options.batchTimeoutMin ?? 60) * 60_000 },
   );
   console.log(formatResults(results));
   const failed = results.some((r) => r.status === 'failed');
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
       events: { type: 'string', default: '200' },
       seed: { type: 'string' },
       'raw-timeout-min': { type: 'string', default: '15' },
-      'batch-timeout-min': { type: 'string', default: '40' },
+      'batch-timeout-min': { type: 'string', default: '60' },
       help: { type: 'boolean', default: false },
     },
   });

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
 import { curationStepArgs } from '../lib/batch-step';
-import { ROOT } from './helpers';
+import { lake, ROOT } from './helpers';
+import { simulate, workflowDefinition } from './workflow';
 
 const WHERE = {
   jobScriptUri: 's3://assets/job.py',
@@ -29,7 +31,14 @@ describe('the curation step', () => {
     expect(jobDates(curationStepArgs(WHERE, { start: '2026-11-01', end: '2026-11-03' }))).toEqual(['2026-11-01', '2026-11-02', '2026-11-03']);
   });
 
-  test('a scheduled run reaches the job as the days before the scheduled time', () => {
-    expect(jobDates(curationStepArgs(WHERE, { asOf: '2026-11-22T02:00:00Z', lookbackDays: 2 }))).toEqual(['2026-11-20', '2026-11-21']);
+  test('a scheduled run rebuilds the same days the job itself computes for --as-of and --lookback-days', async () => {
+    const definition = workflowDefinition(Template.fromStack(lake().batch!));
+    for (const [asOf, lookbackDays] of [['2026-11-22T02:00:00Z', 2], ['2026-03-01T00:00:00Z', 3], ['2028-03-01T23:59:59Z', 1]] as const) {
+      const program = 'import json, sys; import payments_logic as l; print(json.dumps(l.dates_for_run(sys.argv[1], int(sys.argv[2]))))';
+      const expected: string[] = JSON.parse(execFileSync('python3', ['-c', program, asOf, String(lookbackDays)], { cwd: path.join(ROOT, 'spark'), encoding: 'utf8' }));
+      // The dates are set before the lock; stop the run there.
+      const run = await simulate(definition, { asOf, lookbackDays }, { AcquireLock: { error: 'Stop', cause: 'enough' } });
+      expect([asOf, run.variables.start, run.variables.end]).toEqual([asOf, expected[0], expected.at(-1)]);
+    }
   });
 });

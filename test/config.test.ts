@@ -127,7 +127,7 @@ describe('parseConfig', () => {
 
   test('an unknown key is named with the accepted keys', () => {
     expect(() => parseConfig({ profle: 'sandbox' })).toThrow(
-      'Unknown context key "profle". Accepted keys: profile, prefix, ingestion, batch, serving, alarmEmail, emrCertificatesS3Uri, assetsKeyArn.',
+      'Unknown context key "profle". Accepted keys: profile, prefix, ingestion, batch, batchLifecycle, sessionManager, serving, alarmEmail, emrCertificatesS3Uri, assetsKeyArn.',
     );
   });
 

@@ -86,8 +86,14 @@ describe('EMR in-transit encryption', () => {
     });
   });
 
-  test('the cluster starts after the archive exists', () => {
-    const cluster = Object.values(Template.fromStack(production.batch!).findResources('AWS::EMR::Cluster'))[0];
+  test('no run can start before the archive exists: the workflow depends on it', () => {
+    const workflow = Object.values(Template.fromStack(production.batch!).findResources('AWS::StepFunctions::StateMachine'))[0];
+    expect(workflow.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^TlsCertificates/)]));
+  });
+
+  test('a persistent cluster starts after the archive exists', () => {
+    const persistent = lake({ profile: 'production', batchLifecycle: 'persistent' });
+    const cluster = Object.values(Template.fromStack(persistent.batch!).findResources('AWS::EMR::Cluster'))[0];
     expect(cluster.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^TlsCertificates/)]));
   });
 

@@ -31,15 +31,22 @@ export const INTERFACE_ENDPOINT_SERVICES: Readonly<Record<string, ec2.InterfaceV
  * subnets: https://docs.aws.amazon.com/emr/latest/ManagementGuide/emr-clusters-in-a-vpc.html);
  * the EMR control plane reaches the cluster through the service-access security group.
  * Every other AWS API the nodes call needs an endpoint:
- * - kms: local-disk and EBS encryption keys, SSE-KMS on the lake buckets and on the logs;
- * - glue: the Glue Data Catalog as Hive and Spark metastore;
- * - ssm, ssmmessages, ec2messages: Session Manager, the only shell access (no key pair), per
- *   https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html
+ * - kms: local-disk and EBS encryption keys, SSE-KMS on the lake buckets and on the logs
+ *   (https://docs.aws.amazon.com/kms/latest/developerguide/kms-vpc-endpoint.html);
+ * - glue: the Glue Data Catalog as Hive and Spark metastore
+ *   (https://docs.aws.amazon.com/glue/latest/dg/vpc-interface-endpoints.html).
  * Not included: sts (instance-profile credentials come from the instance metadata service),
  * logs (no CloudWatch agent is installed; EMR logs go to S3), elasticmapreduce (only
- * needed to call the EMR API from inside the VPC).
+ * needed to call the EMR API from inside the VPC; Step Functions calls it from outside).
  */
-export const EMR_INTERFACE_ENDPOINTS: readonly string[] = ['kms', 'glue', 'ssm', 'ssmmessages', 'ec2messages'];
+export const EMR_INTERFACE_ENDPOINTS: readonly string[] = ['kms', 'glue'];
+
+/**
+ * Session Manager, the only shell access to the nodes (no key pair), needs these three
+ * (https://docs.aws.amazon.com/systems-manager/latest/userguide/setup-create-vpc.html).
+ * Opt-in: each costs per AZ-hour, and a batch run needs no shell.
+ */
+export const SESSION_MANAGER_ENDPOINTS: readonly string[] = ['ssm', 'ssmmessages', 'ec2messages'];
 
 export interface LakeNetworkProps {
   /**
@@ -74,9 +81,14 @@ export interface LakeNetworkProps {
   readonly readOnlyBucketNames?: string[];
   /**
    * Interface endpoints to create, by short name (keys of INTERFACE_ENDPOINT_SERVICES).
-   * @default EMR_INTERFACE_ENDPOINTS
+   * @default EMR_INTERFACE_ENDPOINTS (kms, glue)
    */
   readonly interfaceEndpoints?: string[];
+  /**
+   * Add the Session Manager endpoints (SESSION_MANAGER_ENDPOINTS) to `interfaceEndpoints`.
+   * @default false
+   */
+  readonly sessionManagerEndpoints?: boolean;
   /**
    * Retention of the VPC flow log group, and of the log group of the function CDK adds
    * to strip the VPC's default security group of its rules.
@@ -122,7 +134,10 @@ export class LakeNetwork extends Construct {
 
     const maxAzs = props.maxAzs ?? 2;
     const natGateways = props.natGateways ?? 0;
-    const endpointNames = props.interfaceEndpoints ?? EMR_INTERFACE_ENDPOINTS;
+    const endpointNames = [
+      ...(props.interfaceEndpoints ?? EMR_INTERFACE_ENDPOINTS),
+      ...(props.sessionManagerEndpoints ? SESSION_MANAGER_ENDPOINTS : []),
+    ];
     if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 3) {
       throw new Error(`LakeNetwork: maxAzs must be a whole number 1–3, got ${maxAzs}`);
     }

@@ -9,6 +9,7 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 /** A SageMaker endpoint and the production variant to watch. */
@@ -40,7 +41,12 @@ export interface PipelineMonitoringProps {
   readonly crawlerNames?: string[];
   /** Athena workgroup whose data scanned is graphed. @default - none */
   readonly workgroupName?: string;
-  /** EMR cluster (job flow) id whose state and YARN memory are graphed. @default - none */
+  /**
+   * The batch workflow (one execution per run): runs and their duration are graphed, and a
+   * failed, timed-out or stopped run goes to the topic. @default - none
+   */
+  readonly batchWorkflow?: sfn.IStateMachine;
+  /** A long-running EMR cluster (job flow) id whose state and YARN memory are graphed. @default - none */
   readonly clusterId?: string;
   /** @default - no endpoint section */
   readonly endpoint?: MonitoredEndpoint;
@@ -53,16 +59,18 @@ export interface PipelineMonitoringProps {
 }
 
 /**
- * One dashboard for the whole pipeline, and EventBridge rules that send crawler and
- * EMR state changes to the alarm topic.
+ * One dashboard for the whole pipeline, and EventBridge rules that send crawler, batch-run
+ * and EMR state changes to the alarm topic.
  *
  * Each section appears only when its resource is given, so the dashboard covers
- * exactly the layers that are deployed. It adds one alarm of its own, on real-time view
- * throttling, with the topic as action; the other layers' constructs carry their own.
+ * exactly the layers that are deployed. It adds alarms of its own, on failed batch runs and
+ * on real-time view throttling, with the topic as action; the other layers' constructs carry
+ * their own.
  *
- * State changes sent to the topic: every crawl that succeeds or fails, every EMR cluster
- * state change (the cluster costs money while it runs, so its start and end matter), and
- * every EMR step that fails or is cancelled.
+ * State changes sent to the topic: every crawl that succeeds or fails, every batch run that
+ * fails, times out or is stopped (with its error and cause), and for a long-running cluster
+ * every cluster state change (it costs money while it runs, so its start and end matter) and
+ * every step that fails or is cancelled.
  */
 export class PipelineMonitoring extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
@@ -74,6 +82,8 @@ export class PipelineMonitoring extends Construct {
   public readonly clusterRule?: events.Rule;
   /** Failed or cancelled EMR steps → topic. Undefined without a cluster. */
   public readonly stepFailedRule?: events.Rule;
+  /** Batch runs that failed, timed out or were stopped → topic. Undefined without a workflow. */
+  public readonly batchRunFailedRule?: events.Rule;
   public readonly alarms: cloudwatch.Alarm[] = [];
   /** Titles of the dashboard sections, in order. */
   public readonly sections: string[] = [];
@@ -169,6 +179,8 @@ export class PipelineMonitoring extends Construct {
       ]);
     }
 
+    if (props.batchWorkflow) this.batchRunFailedRule = this.batchRuns(props.batchWorkflow, props.alarmTopic, action);
+
     const clusterId = props.clusterId;
     if (clusterId) {
       const emr = (name: string, statistic: string) =>
@@ -262,6 +274,60 @@ export class PipelineMonitoring extends Construct {
     if (this.sections.length === 0) {
       throw new Error('PipelineMonitoring: give at least one resource to monitor');
     }
+  }
+
+  /**
+   * Runs started, succeeded, failed, timed out and stopped, and their duration (AWS/States
+   * execution metrics: https://docs.aws.amazon.com/step-functions/latest/dg/procedure-cw-metrics.html);
+   * an alarm and an EventBridge rule for the runs that did not succeed.
+   */
+  private batchRuns(workflow: sfn.IStateMachine, topic: sns.ITopic, action: cloudwatch.IAlarmAction): events.Rule {
+    const sum = { statistic: 'Sum', period: this.period };
+    this.section('Batch runs', [
+      this.graph('Runs', [
+        workflow.metricStarted(sum),
+        workflow.metricSucceeded(sum),
+        workflow.metricFailed(sum),
+        workflow.metricTimedOut(sum),
+        workflow.metricAborted(sum),
+      ]),
+      this.graph('Run duration (ms)', [workflow.metricTime({ statistic: 'Maximum' }), workflow.metricTime({ statistic: 'p50' })]),
+    ]);
+    const failed = new cloudwatch.MathExpression({
+      label: 'Runs failed or timed out',
+      expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
+      usingMetrics: { failed: workflow.metricFailed(sum), timedOut: workflow.metricTimedOut(sum) },
+      period: this.period,
+    });
+    const alarm = failed.createAlarm(this, 'BatchRunFailed', {
+      alarmDescription: 'A batch run failed or timed out: see the run in the Step Functions console, or the message on the topic',
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(action);
+    this.alarms.push(alarm);
+
+    // The event carries DescribeExecution's fields, error and cause included:
+    // https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html
+    const rule = new events.Rule(this, 'BatchRunFailedEvents', {
+      description: 'Batch runs that failed, timed out or were stopped',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [workflow.stateMachineArn], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+    });
+    const field = events.EventField.fromPath;
+    rule.addTarget(
+      new targets.SnsTopic(topic, {
+        message: events.RuleTargetInput.fromText(
+          `Batch run ${field('$.detail.name')} ${field('$.detail.status')}: ${field('$.detail.error')}: ${field('$.detail.cause')}`,
+        ),
+      }),
+    );
+    return rule;
   }
 
   private section(title: string, widgets: cloudwatch.IWidget[]): void {

@@ -3,9 +3,11 @@
  * CDK constructs), priced with the dated table in data/.
  *
  * - Idle cost: what the deployed stacks cost per day and month with no
- *   traffic (keys, shards, endpoints, alarms, instance endpoints, …). EMR is
- *   reported apart, as "while running", because the cluster terminates itself
- *   when idle.
+ *   traffic (keys, shards, endpoints, alarms, instance endpoints, …). A
+ *   long-running EMR cluster is reported apart, as "while running", because it
+ *   terminates itself when idle.
+ * - Run cost: what one batch run costs when each run creates its own cluster
+ *   (the RunJobFlow request in a state machine), for a stated run length.
  * - Usage cost: what a given event rate and size adds per day.
  *
  * Every number comes with the assumption behind it; callers print them.
@@ -124,6 +126,7 @@ const FREE_WHEN_IDLE: Record<string, string> = {
   'AWS::CloudFormation::CustomResource': 'a Lambda call at deploy time',
   'Custom::S3AutoDeleteObjects': 'a Lambda call at deploy time',
   'AWS::Scheduler::Schedule': 'billed per invocation only',
+  'AWS::StepFunctions::StateMachine': 'Standard workflow: billed per state transition only',
   'AWS::ApplicationAutoScaling::ScalableTarget': 'no charge',
   'AWS::ApplicationAutoScaling::ScalingPolicy': 'no charge',
 };
@@ -166,7 +169,37 @@ interface InstanceCount {
   readonly role: string;
 }
 
-/** Instances of an EMR cluster by node type, from instance groups or fleets. */
+/**
+ * A state machine's definition as JSON. References in its Fn::Join become `${Ref:Id}` or
+ * `${Id.Attr}` text, so a reference to a resource can still be found in it.
+ */
+export function stateMachineDefinition(resource: CfnResource): Json | undefined {
+  const def = resource.Properties?.DefinitionString;
+  if (typeof def === 'string') return JSON.parse(def);
+  const parts = def?.['Fn::Join']?.[1];
+  if (!Array.isArray(parts)) return undefined;
+  const text = parts
+    .map((p: Json) => {
+      if (typeof p === 'string') return p;
+      if (typeof p?.Ref === 'string') return `\${Ref:${p.Ref}}`;
+      if (Array.isArray(p?.['Fn::GetAtt'])) return `\${${p['Fn::GetAtt'].join('.')}}`;
+      return '${?}';
+    })
+    .join('');
+  return JSON.parse(text);
+}
+
+/** Task states of a definition, by name (top level; the batch workflow has no nested states). */
+function taskStates(definition: Json): Array<[string, Json]> {
+  return Object.entries((definition?.States ?? {}) as Record<string, Json>).filter(([, st]) => st?.Type === 'Task');
+}
+
+/** The RunJobFlow request a workflow creates its clusters with (`elasticmapreduce:createCluster`), if any. */
+function createClusterRequest(definition: Json): Json | undefined {
+  return taskStates(definition).find(([, st]) => /elasticmapreduce:createCluster/.test(st.Resource ?? ''))?.[1].Arguments;
+}
+
+/** Instances of an EMR cluster by node type, from instance groups or fleets (CloudFormation or RunJobFlow shape). */
 function emrInstances(props: Record<string, Json>): InstanceCount[] {
   const inst = props.Instances ?? {};
   const out: InstanceCount[] = [];
@@ -188,6 +221,8 @@ function emrInstances(props: Record<string, Json>): InstanceCount[] {
   fleet(inst.MasterInstanceFleet, 'primary');
   fleet(inst.CoreInstanceFleet, 'core');
   for (const f of inst.TaskInstanceFleets ?? []) fleet(f, 'task');
+  const roles: Record<string, string> = { MASTER: 'primary', CORE: 'core', TASK: 'task' };
+  for (const f of inst.InstanceFleets ?? []) fleet(f, roles[f.InstanceFleetType] ?? 'task');
   return out;
 }
 
@@ -232,14 +267,23 @@ export function runsPerDay(expression: string): number | undefined {
   return mins === undefined || hours === undefined ? undefined : mins * hours;
 }
 
-/** Steps per day that schedules in the template add to the cluster (EventBridge Scheduler or rules calling AddJobFlowSteps). */
+/**
+ * Steps per day that schedules in the template add to the cluster: EventBridge Scheduler or
+ * rules calling AddJobFlowSteps on it, or starting a state machine that adds a step to it.
+ */
 function scheduledStepsPerDay(resources: Record<string, CfnResource>, clusterId: string): number | undefined {
+  const addsStep = (r: CfnResource | undefined) => {
+    if (r?.Type !== 'AWS::StepFunctions::StateMachine') return false;
+    const definition = stateMachineDefinition(r);
+    return taskStates(definition).some(([, st]) => /elasticmapreduce:addStep/.test(st.Resource ?? '') && JSON.stringify(st.Arguments ?? {}).includes(`\${Ref:${clusterId}}`));
+  };
   let total: number | undefined;
   for (const r of Object.values(resources)) {
     if (r.Type !== 'AWS::Scheduler::Schedule' && r.Type !== 'AWS::Events::Rule') continue;
     const text = JSON.stringify(r.Properties ?? {});
-    if (!text.includes('addJobFlowSteps') && !text.includes('AddJobFlowSteps')) continue;
-    if (!text.includes(`{"Ref":"${clusterId}"}`)) continue;
+    const target = refTarget(r.Properties?.Target?.Arn) ?? refTarget(r.Properties?.Targets?.[0]?.Arn);
+    const direct = (text.includes('addJobFlowSteps') || text.includes('AddJobFlowSteps')) && text.includes(`{"Ref":"${clusterId}"}`);
+    if (!direct && !addsStep(target ? resources[target] : undefined)) continue;
     if (r.Properties?.State === 'DISABLED') continue;
     const runs = runsPerDay(r.Properties?.ScheduleExpression ?? '');
     if (runs !== undefined) total = (total ?? 0) + runs;
@@ -420,6 +464,78 @@ export function estimateIdle(templates: Templates, prices: PriceTable): IdleEsti
   });
   const perDay = stacks.reduce((s, t) => s + t.perDay, 0);
   return { lines, whileRunning, free, unpriced, stacks, perDay, perMonth: perDay * DAYS_PER_MONTH, assumptions: [...assumptions] };
+}
+
+export interface RunLine {
+  readonly stack: string;
+  /** The state machine that creates the cluster. */
+  readonly logicalId: string;
+  readonly item: string;
+  readonly basis: string;
+  readonly perRun: number;
+}
+
+export interface RunEstimate {
+  /** Minutes each run's cluster exists, from RunJobFlow to TERMINATED. */
+  readonly minutes: number;
+  readonly lines: RunLine[];
+  readonly perRun: number;
+  /** Resources EMR prices could not be found for. */
+  readonly unpriced: string[];
+  readonly assumptions: string[];
+}
+
+/**
+ * The cost of one batch run of each workflow that creates a cluster per run (a state machine
+ * with an `elasticmapreduce:createCluster` task): its instances for `minutes`, plus the crawl
+ * it starts. A workflow that adds steps to a long-running cluster costs nothing per run beyond
+ * the crawl; that cluster is priced per running day by `estimateIdle`.
+ */
+export function estimateRun(templates: Templates, prices: PriceTable, minutes: number): RunEstimate {
+  if (!(minutes > 0)) throw new Error(`estimateRun: minutes must be > 0, got ${minutes}`);
+  const lines: RunLine[] = [];
+  const unpriced: string[] = [];
+  const assumptions = new Set<string>([
+    `Prices: ${prices.region}, ${prices.currency}, as of ${prices.asOf} (data/prices-${prices.region}.json).`,
+    `A run's cluster exists for ${minutes} minutes, from RunJobFlow to TERMINATED (start-up, the step, shutdown); EMR and EC2 bill per second.`,
+  ]);
+  for (const [stack, template] of Object.entries(templates)) {
+    for (const [id, res] of Object.entries(template.Resources ?? {})) {
+      if (res.Type !== 'AWS::StepFunctions::StateMachine') continue;
+      const definition = stateMachineDefinition(res);
+      const request = createClusterRequest(definition);
+      if (request) {
+        for (const inst of emrInstances(request)) {
+          const emrKey = `emr.${inst.type}-hour`;
+          const ec2Key = `ec2.${inst.type}-hour`;
+          if (!hasPrice(prices, emrKey) || !hasPrice(prices, ec2Key)) {
+            unpriced.push(`${stack}/${id}: ${inst.count} × ${inst.type} (${inst.role})`);
+            continue;
+          }
+          const hourly = price(prices, emrKey) + price(prices, ec2Key);
+          lines.push({
+            stack,
+            logicalId: id,
+            item: `EMR ${inst.role}`,
+            basis: `${inst.count} × ${inst.type} × ${minutes} min × ${usd(Number(hourly.toFixed(4)))}/hour (EMR + EC2)`,
+            perRun: (inst.count * minutes * hourly) / 60,
+          });
+        }
+        const limits = request.ManagedScalingPolicy?.ComputeLimits;
+        assumptions.add(
+          'Instance fleets are priced at their first instance type; Spot task nodes at On-Demand (an upper bound), at the launch target' +
+            (limits ? ` (managed scaling may grow the cluster to ${limits.MaximumCapacityUnits} units, core and task)` : '') +
+            '. EBS volumes are not included.',
+        );
+      }
+      if (taskStates(definition).some(([, st]) => /glue:startCrawler/.test(st.Resource ?? ''))) {
+        const p = price(prices, 'glue.crawler-dpu-hour');
+        lines.push({ stack, logicalId: id, item: 'Glue crawl', basis: `1 run × 10 min minimum × 1 DPU × ${usd(p)}/DPU-hour`, perRun: (10 / 60) * p });
+      }
+    }
+  }
+  assumptions.add('Step Functions state transitions (about 20 a run) and lock-table requests cost fractions of a cent and are not included.');
+  return { minutes, lines, perRun: lines.reduce((sum, l) => sum + l.perRun, 0), unpriced, assumptions: [...assumptions] };
 }
 
 /** What the usage estimate needs to know about the deployed lake, read from the templates. */

@@ -2,7 +2,7 @@
  * Markdown tables for the cost estimates, shared by `npm run cost`,
  * `npm run plan` and the review report.
  */
-import { IdleEstimate, UsageEstimate } from './estimate';
+import { IdleEstimate, RunEstimate, UsageEstimate } from './estimate';
 
 export function money(n: number): string {
   if (n === 0) return '$0';
@@ -25,7 +25,7 @@ export function formatIdle(e: IdleEstimate, options: { readonly listFree?: boole
   out.push('', 'Idle cost by resource:', '');
   out.push(table(['stack', 'resource', 'type', 'basis', '$/day', '$/month'], e.lines.map((l) => [l.stack, l.logicalId, l.type, l.basis, money(l.perDay), money(l.perMonth)])));
   if (e.whileRunning.length > 0) {
-    out.push('', 'While the EMR cluster runs (not in the idle total; it terminates itself when idle):', '');
+    out.push('', 'While a long-running EMR cluster runs (not in the idle total; it terminates itself when idle):', '');
     out.push(table(['stack', 'resource', 'basis', '$/day running'], e.whileRunning.map((l) => [l.stack, l.logicalId, l.basis, money(l.perDay)])));
   }
   if (e.unpriced.length > 0) {
@@ -50,5 +50,21 @@ export function formatUsage(u: UsageEstimate): string {
     'Assumptions:',
     '',
     ...u.assumptions.map((a) => `- ${a}`),
+  ].join('\n');
+}
+
+/** One batch run: the cluster's instances for the run's minutes and the crawl, with assumptions. */
+export function formatRun(r: RunEstimate): string {
+  if (r.lines.length === 0) return 'No workflow in the templates creates a cluster per run: a run costs nothing beyond its steps on a running cluster.';
+  return [
+    table(['stack', 'resource', 'item', 'basis', '$/run'], [
+      ...r.lines.map((l) => [l.stack, l.logicalId, l.item, l.basis, money(l.perRun)]),
+      ['**total**', '', '', '', `**${money(r.perRun)}**`],
+    ]),
+    ...(r.unpriced.length > 0 ? ['', 'Not priced (no price in the table):', '', ...r.unpriced.map((u) => `- ${u}`)] : []),
+    '',
+    'Assumptions:',
+    '',
+    ...r.assumptions.map((a) => `- ${a}`),
   ].join('\n');
 }

@@ -32,7 +32,8 @@ export class MonitoringStack extends Stack {
       transformFunction: ingestion?.delivery.transformFunction,
       crawlerNames: [catalog.raw.crawler.ref, catalog.curated.crawler.ref],
       workgroupName: workgroup.workGroupName,
-      clusterId: props.batch?.cluster.cluster.ref,
+      batchWorkflow: props.batch?.cluster.stateMachine,
+      clusterId: props.batch?.cluster.cluster?.ref,
       endpoint: serving
         ? { endpointName: serving.endpoint.endpointName, variantName: serving.endpoint.variantName }
         : undefined,

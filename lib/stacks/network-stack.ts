@@ -28,6 +28,7 @@ export class NetworkStack extends Stack {
     this.network = new LakeNetwork(this, 'Network', {
       maxAzs: props.network.maxAzs,
       natGateways: props.network.natGateways,
+      sessionManagerEndpoints: props.network.sessionManagerEndpoints,
       lakeBuckets: [props.lake.rawBucket, props.lake.curatedBucket, props.lake.accessLogsBucket],
       // Job scripts are CDK file assets in the bootstrap bucket.
       readOnlyBucketNames: [`cdk-${qualifier}-assets-${Aws.ACCOUNT_ID}-${Aws.REGION}`, ...(props.readOnlyBucketNames ?? [])],

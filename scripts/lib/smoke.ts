@@ -11,6 +11,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EMRClient } from '@aws-sdk/client-emr';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
@@ -36,6 +37,7 @@ export interface SmokeClients {
   readonly runtime: SageMakerRuntimeClient;
   readonly dynamodb: DynamoDBClient;
   readonly emr: EMRClient;
+  readonly sfn: SFNClient;
 }
 
 export interface Clock {
@@ -57,7 +59,7 @@ export interface Timeouts {
   readonly queryMs: number;
   /** Events to appear in the real-time view. @default 3 min */
   readonly viewMs: number;
-  /** The batch step. @default 40 min */
+  /** The batch run: a new cluster's start, the step, its termination and the crawl. @default 60 min */
   readonly batchMs: number;
   /** Poll interval. @default 10 s */
   readonly pollMs: number;
@@ -68,7 +70,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   crawlerMs: 10 * 60_000,
   queryMs: 5 * 60_000,
   viewMs: 3 * 60_000,
-  batchMs: 40 * 60_000,
+  batchMs: 60 * 60_000,
   pollMs: 10_000,
 };
 
@@ -309,22 +311,23 @@ export const STEPS: readonly Step[] = [
       const dates = ctx.events.map((e) => e.event_time.slice(0, 10)).sort();
       const log: string[] = [];
       const began = clock.now();
-      // The batch layer's own runner submits the same step as `npm run run-batch`.
+      // The batch layer's own runner starts the same run as `npm run run-batch`.
       const code = await runBatch(
-        { start: dates[0], end: dates[dates.length - 1], prefix: ctx.prefix, pollSeconds: t.pollMs / 1000 },
+        { start: dates[0], end: dates[dates.length - 1], prefix: ctx.prefix, pollSeconds: t.pollMs / 1000, noWait: false },
         {
           cfn: c.cfn,
+          sfn: c.sfn,
           emr: c.emr,
           log: (line) => log.push(line),
           now: () => clock.now(),
           sleep: async (ms) => {
-            if (clock.now() - began >= t.batchMs) throw new Error(`Timed out after ${Math.round(t.batchMs / 1000)} s waiting for the curation step: ${log.at(-1) ?? ''}`);
+            if (clock.now() - began >= t.batchMs) throw new Error(`Timed out after ${Math.round(t.batchMs / 1000)} s waiting for the batch run: ${log.at(-1) ?? ''}`);
             await clock.sleep(ms);
           },
         },
       );
       if (code !== 0) throw new Error(log.join(' | '));
-      return `curated ${dates[0]}..${dates[dates.length - 1]}: ${log.find((l) => l.startsWith('Added step')) ?? ''}`;
+      return `curated ${dates[0]}..${dates[dates.length - 1]}: ${log.find((l) => l.startsWith('Started run')) ?? ''}`;
     },
   },
   {

@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { EMR_INTERFACE_ENDPOINTS, LakeNetwork, LakeNetworkProps } from '../../lib/constructs/lake-network';
+import { EMR_INTERFACE_ENDPOINTS, LakeNetwork, LakeNetworkProps, SESSION_MANAGER_ENDPOINTS } from '../../lib/constructs/lake-network';
 import { testStack } from '../helpers';
 
 function build(props: LakeNetworkProps = {}): { network: LakeNetwork; template: Template } {
@@ -47,11 +47,23 @@ describe('LakeNetwork', () => {
     expect(network.vpc.isolatedSubnets).toHaveLength(0);
   });
 
-  test('creates the EMR interface endpoints by default, with private DNS', () => {
+  test('creates the interface endpoints EMR needs (KMS, Glue) by default, with private DNS', () => {
     const { network, template } = build();
     expect(Object.keys(network.interfaceEndpoints)).toEqual([...EMR_INTERFACE_ENDPOINTS]);
-    expect(serviceNames(template).sort()).toEqual(['.ec2messages', '.glue', '.kms', '.ssm', '.ssmmessages']);
+    expect(serviceNames(template).sort()).toEqual(['.glue', '.kms']);
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+  });
+
+  test('adds the Session Manager endpoints when asked to', () => {
+    const { network, template } = build({ sessionManagerEndpoints: true });
+    expect(Object.keys(network.interfaceEndpoints)).toEqual(['kms', 'glue', ...SESSION_MANAGER_ENDPOINTS]);
+    expect(serviceNames(template).sort()).toEqual(['.ec2messages', '.glue', '.kms', '.ssm', '.ssmmessages']);
+  });
+
+  test('refuses Session Manager endpoints that are already in interfaceEndpoints', () => {
+    expect(() => build({ interfaceEndpoints: ['kms', 'ssm'], sessionManagerEndpoints: true })).toThrow(
+      'LakeNetwork: interfaceEndpoints must not repeat a name, got kms, ssm, ssm, ssmmessages, ec2messages',
+    );
   });
 
   test('creates exactly the interface endpoints asked for', () => {

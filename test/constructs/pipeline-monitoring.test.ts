@@ -6,12 +6,15 @@ import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { PipelineMonitoring, PipelineMonitoringProps } from '../../lib/constructs/pipeline-monitoring';
 import { testStack } from '../helpers';
 
 function fn(stack: Stack, id: string): lambda.IFunction {
   return lambda.Function.fromFunctionName(stack, id, `${id.toLowerCase()}-fn`);
 }
+
+const WORKFLOW_ARN = 'arn:aws:states:us-east-1:111111111111:stateMachine:lake-batch';
 
 function everything(stack: Stack): PipelineMonitoringProps {
   return {
@@ -21,6 +24,7 @@ function everything(stack: Stack): PipelineMonitoringProps {
     transformFunction: fn(stack, 'Transform'),
     crawlerNames: ['raw-crawler', 'curated-crawler'],
     workgroupName: 'lake',
+    batchWorkflow: sfn.StateMachine.fromStateMachineArn(stack, 'Workflow', WORKFLOW_ARN),
     clusterId: 'j-ABC123',
     endpoint: { endpointName: 'fraud', variantName: 'AllTraffic' },
     speedLayerFunction: fn(stack, 'Speed'),
@@ -45,6 +49,7 @@ describe('PipelineMonitoring', () => {
       'Transform Lambda',
       'Crawlers',
       'Athena',
+      'Batch runs',
       'Batch cluster',
       'Inference endpoint',
       'Speed layer',
@@ -84,6 +89,12 @@ describe('PipelineMonitoring', () => {
       'MatchedEvents',
       'DeliveryToS3.DataFreshness',
       'ExecuteProcessing.Success',
+      'ExecutionsStarted',
+      'ExecutionsSucceeded',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsAborted',
+      'ExecutionTime',
     ]) {
       expect([metric, body.includes(`\\"${metric}\\"`)]).toEqual([metric, true]);
     }
@@ -129,15 +140,44 @@ describe('PipelineMonitoring', () => {
     });
   });
 
-  test('alarms on real-time view throttling with the topic as action, and on nothing it only graphs', () => {
+  test('alarms on failed batch runs and real-time view throttling with the topic as action, and on nothing it only graphs', () => {
     const stack = testStack();
-    new PipelineMonitoring(stack, 'Monitoring', everything(stack));
+    const m = new PipelineMonitoring(stack, 'Monitoring', everything(stack));
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0].Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Topic/) }]);
-    expect(alarms[0].Properties).toEqual(
+    expect(alarms).toHaveLength(2);
+    expect(m.alarms).toHaveLength(2);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Topic/) }]);
+    const view = alarms.find((a) => /real-time view/.test(a.Properties.AlarmDescription))!;
+    expect(view.Properties).toEqual(
       expect.objectContaining({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 2 }),
     );
+  });
+
+  test('alarms as soon as a batch run fails or times out', () => {
+    const stack = testStack();
+    new PipelineMonitoring(stack, 'Monitoring', everything(stack));
+    const alarm = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm')).find((a) => /batch run/.test(a.Properties.AlarmDescription))!;
+    expect(alarm.Properties).toEqual(expect.objectContaining({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' }));
+    const metrics = alarm.Properties.Metrics;
+    expect(metrics.find((q: any) => q.Expression).Expression).toBe('FILL(failed, 0) + FILL(timedOut, 0)');
+    expect(metrics.filter((q: any) => q.MetricStat).map((q: any) => [q.Id, q.MetricStat.Metric.MetricName, q.MetricStat.Metric.Dimensions])).toEqual([
+      ['failed', 'ExecutionsFailed', [{ Name: 'StateMachineArn', Value: WORKFLOW_ARN }]],
+      ['timedOut', 'ExecutionsTimedOut', [{ Name: 'StateMachineArn', Value: WORKFLOW_ARN }]],
+    ]);
+  });
+
+  test('sends batch runs that failed, timed out or were stopped to the topic, with their error and cause', () => {
+    const stack = testStack();
+    new PipelineMonitoring(stack, 'Monitoring', everything(stack));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [WORKFLOW_ARN], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      },
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^Topic') }, InputTransformer: Match.objectLike({ InputPathsMap: Match.objectLike({ 'detail-error': '$.detail.error', 'detail-cause': '$.detail.cause' }) }) })],
+    });
   });
 
   test('uses 5-minute graphs by default', () => {

@@ -1,4 +1,4 @@
-import { CfnTemplate, DAYS_PER_MONTH, describeLake, estimateIdle, estimateUsage, LakeShape, runsPerDay } from '../../lib/cost/estimate';
+import { CfnTemplate, DAYS_PER_MONTH, describeLake, estimateIdle, estimateRun, estimateUsage, LakeShape, runsPerDay } from '../../lib/cost/estimate';
 import { loadPrices } from '../../lib/cost/prices';
 
 const prices = loadPrices();
@@ -214,6 +214,88 @@ describe('idle cost', () => {
     expect(e.stacks[1].perDay).toBeCloseTo(0.36, 10);
     expect(e.perDay).toBeCloseTo(1.472877, 6);
     expect(e.perMonth).toBeCloseTo(e.perDay * DAYS_PER_MONTH, 10);
+  });
+});
+
+/** A state machine whose definition joins a reference in, as CloudFormation templates do. */
+function workflow(states: Record<string, unknown>) {
+  const text = JSON.stringify({ StartAt: Object.keys(states)[0], States: states });
+  const [before, after] = text.split('"__CLUSTER__"');
+  return {
+    Type: 'AWS::StepFunctions::StateMachine',
+    Properties: { DefinitionString: { 'Fn::Join': ['', after === undefined ? [before] : [`${before}"`, { Ref: 'Cluster' }, `"${after}`]] } },
+  };
+}
+
+const createCluster = {
+  Type: 'Task',
+  Resource: 'arn:aws:states:::elasticmapreduce:createCluster',
+  Arguments: {
+    ManagedScalingPolicy: { ComputeLimits: { MaximumCapacityUnits: 5 } },
+    Instances: {
+      InstanceFleets: [
+        { InstanceFleetType: 'MASTER', TargetOnDemandCapacity: 1, InstanceTypeConfigs: [{ InstanceType: 'm7g.xlarge' }] },
+        { InstanceFleetType: 'CORE', TargetOnDemandCapacity: 2, InstanceTypeConfigs: [{ InstanceType: 'm7g.xlarge' }] },
+        { InstanceFleetType: 'TASK', TargetOnDemandCapacity: 0, TargetSpotCapacity: 2, InstanceTypeConfigs: [{ InstanceType: 'm7g.2xlarge', WeightedCapacity: 2 }] },
+      ],
+    },
+  },
+  Next: 'Crawl',
+};
+const crawl = { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:glue:startCrawler', Arguments: { Name: 'c' }, End: true };
+
+describe('batch runs', () => {
+  test('a state machine costs nothing when idle, even one that creates clusters', () => {
+    const e = idle({ Workflow: workflow({ Create: createCluster, Crawl: crawl }) });
+    expect(e.perDay).toBe(0);
+    expect(e.whileRunning).toEqual([]);
+    expect(e.free).toEqual([expect.objectContaining({ logicalId: 'Workflow', reason: 'Standard workflow: billed per state transition only' })]);
+  });
+
+  test('one run costs its cluster for the stated minutes, from the RunJobFlow request, plus its crawl', () => {
+    const r = estimateRun({ batch: { Resources: { Workflow: workflow({ Create: createCluster, Crawl: crawl }) } } }, prices, 30);
+    // m7g.xlarge $0.204/h: primary 1 and core 2 × 0.5 h = $0.306; task ceil(2/2) = 1 m7g.2xlarge $0.408/h × 0.5 h = $0.204;
+    // crawl 10 min × 1 DPU × $0.44 = $0.073333
+    expect(r.lines.map((l) => [l.item, Number(l.perRun.toFixed(6))])).toEqual([
+      ['EMR primary', 0.102],
+      ['EMR core', 0.204],
+      ['EMR task (Spot, priced On-Demand)', 0.204],
+      ['Glue crawl', 0.073333],
+    ]);
+    expect(r.perRun).toBeCloseTo(0.583333, 6);
+    expect(r.assumptions).toEqual(expect.arrayContaining([
+      expect.stringContaining('exists for 30 minutes'),
+      expect.stringContaining('grow the cluster to 5 units, core and task'),
+    ]));
+  });
+
+  test('a workflow that adds steps to a long-running cluster costs only its crawl per run', () => {
+    const addStep = { Type: 'Task', Resource: 'arn:aws:states:::elasticmapreduce:addStep.sync', Arguments: { ClusterId: '__CLUSTER__' }, Next: 'Crawl' };
+    const r = estimateRun({ batch: { Resources: { Workflow: workflow({ Step: addStep, Crawl: crawl }) } } }, prices, 30);
+    expect(r.lines.map((l) => l.item)).toEqual(['Glue crawl']);
+  });
+
+  test('a daily schedule that starts a workflow adding steps to a cluster keeps that cluster up', () => {
+    const addStep = { Type: 'Task', Resource: 'arn:aws:states:::elasticmapreduce:addStep.sync', Arguments: { ClusterId: '__CLUSTER__' }, End: true };
+    const cluster = {
+      Type: 'AWS::EMR::Cluster',
+      Properties: {
+        AutoTerminationPolicy: { IdleTimeout: 172_800 },
+        Instances: {
+          MasterInstanceFleet: { TargetOnDemandCapacity: 1, InstanceTypeConfigs: [{ InstanceType: 'm7g.xlarge' }] },
+          CoreInstanceFleet: { TargetOnDemandCapacity: 1, InstanceTypeConfigs: [{ InstanceType: 'm7g.xlarge' }] },
+        },
+      },
+    };
+    const daily = { Type: 'AWS::Scheduler::Schedule', Properties: { ScheduleExpression: 'cron(0 2 * * ? *)', Target: { Arn: { Ref: 'Workflow' } } } };
+    const e = idle({ Cluster: cluster, Workflow: workflow({ Step: addStep }), Daily: daily });
+    expect(e.perDay).toBeCloseTo(9.792, 10);
+    // Without the schedule the cluster terminates when idle: priced apart.
+    expect(idle({ Cluster: cluster, Workflow: workflow({ Step: addStep }) }).perDay).toBe(0);
+  });
+
+  test('needs a positive run length', () => {
+    expect(() => estimateRun({}, prices, 0)).toThrow('estimateRun: minutes must be > 0, got 0');
   });
 });
 

@@ -2,14 +2,14 @@ import { gzipSync } from 'node:zlib';
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { BatchGetItemCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AddJobFlowStepsCommand, DescribeClusterCommand, DescribeStepCommand, EMRClient } from '@aws-sdk/client-emr';
+import { DescribeClusterCommand, EMRClient } from '@aws-sdk/client-emr';
 import { DescribeDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
 import { GetCrawlerCommand, GetCrawlerMetricsCommand, GetTablesCommand, GlueClient, StartCrawlerCommand } from '@aws-sdk/client-glue';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { GetExecutionHistoryCommand, HistoryEvent, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import { curationStepArgs } from '../../lib/batch-step';
 import { takeEvents } from '../../scripts/lib/generator';
 import { Clock, DEFAULT_TIMEOUTS, parseScore, runSmokeTest, SmokeContext, viewKey } from '../../scripts/lib/smoke';
 import { smokeClients, smokeTest } from '../../scripts/smoke-test';
@@ -27,6 +27,7 @@ const athena = mockClient(AthenaClient);
 const runtime = mockClient(SageMakerRuntimeClient);
 const dynamodb = mockClient(DynamoDBClient);
 const emr = mockClient(EMRClient);
+const sfn = mockClient(SFNClient);
 
 /** Real client objects; the class-level mocks above answer for every instance. */
 const clients = smokeClients();
@@ -42,7 +43,8 @@ const OUTPUTS: Record<string, Record<string, string>> = {
   'lake-ingestion': { StreamName: 'stream', DeliveryStreamName: 'delivery', TransformFunctionName: 'transform' },
   'lake-catalog': { DatabaseName: 'lake_lake', WorkgroupName: 'lake', RawCrawlerName: 'raw-crawler', CuratedCrawlerName: 'curated-crawler' },
   'lake-batch': {
-    ClusterId: 'j-1', JobScriptUri: 's3://code/job.py', JobLibraryUri: 's3://code/lib.zip', ClusterLogUri: 's3://logs/',
+    StateMachineArn: 'arn:aws:states:us-east-1:111111111111:stateMachine:batch', LockTableName: 'lock',
+    JobScriptUri: 's3://code/job.py', JobLibraryUri: 's3://code/lib.zip', ClusterLogUri: 's3://logs/',
     RawPaymentsUri: 's3://raw-bucket/raw/payments', CuratedUri: 's3://curated-bucket/curated',
   },
   'lake-serving': { EndpointName: 'scorer', ViewTableName: 'view', DeadLetterQueueUrl: 'https://q', SpeedLayerFunctionName: 'speed' },
@@ -97,15 +99,27 @@ function happyPath(count = N): void {
   dynamodb.on(BatchGetItemCommand).callsFake((input) => ({
     Responses: { view: input.RequestItems.view.Keys.map((k: any) => ({ ...k, event_id: { S: k.sk.S.replace('event#', '') } })) },
   }));
-  emr.on(DescribeClusterCommand).resolves({ Cluster: { Status: { State: 'WAITING' } } });
-  emr.on(AddJobFlowStepsCommand).resolves({ StepIds: ['s-1'] });
-  emr.on(DescribeStepCommand).resolvesOnce({ Step: { Status: { State: 'RUNNING' } } }).resolves({ Step: { Status: { State: 'COMPLETED' } } });
+  sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:aws:states:us-east-1:111111111111:execution:batch:run-1', startDate: new Date(T0) });
+  sfn.on(GetExecutionHistoryCommand)
+    .resolvesOnce({ events: batchHistory() })
+    .resolves({ events: batchHistory({ id: 4, timestamp: new Date(T0 + 1_200_000), type: 'ExecutionSucceeded' }) });
+}
+
+/** A batch run's history: started, in RunStep, then the given end. */
+function batchHistory(...end: HistoryEvent[]): HistoryEvent[] {
+  return [
+    { id: 1, timestamp: new Date(T0), type: 'ExecutionStarted' },
+    { id: 2, timestamp: new Date(T0), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'CreateCluster' } },
+    { id: 3, timestamp: new Date(T0 + 1000), type: 'TaskStateEntered', stateEnteredEventDetails: { name: 'RunStep' } },
+    ...end,
+  ];
 }
 
 const context = (): SmokeContext => ({ prefix: 'lake', events, idPrefix: 'evt-7-', outputs: {}, startedAt: T0 });
 
 beforeEach(() => {
-  for (const m of [cfn, kinesis, firehose, s3, glue, athena, runtime, dynamodb, emr]) m.reset();
+  for (const m of [cfn, kinesis, firehose, s3, glue, athena, runtime, dynamodb, emr, sfn]) m.reset();
 });
 
 describe('the smoke test', () => {
@@ -159,21 +173,20 @@ describe('the smoke test', () => {
     });
   });
 
-  test('runs the curation job over the dates of the events it sent, as run-batch does', async () => {
+  test('starts a batch run over the dates of the events it sent, as run-batch does', async () => {
     happyPath();
     await runSmokeTest(clients, context(), fakeClock());
     const dates = events.map((e) => e.event_time.slice(0, 10)).sort();
-    expect(emr.commandCalls(AddJobFlowStepsCommand)[0].args[0].input.Steps?.[0].HadoopJarStep?.Args).toEqual(curationStepArgs(
-      { jobScriptUri: 's3://code/job.py', jobLibraryUri: 's3://code/lib.zip', rawUri: 's3://raw-bucket/raw/payments', curatedUri: 's3://curated-bucket/curated' },
-      { start: dates[0], end: dates[dates.length - 1] },
-    ));
+    const started = sfn.commandCalls(StartExecutionCommand)[0].args[0].input;
+    expect(started.stateMachineArn).toBe(OUTPUTS['lake-batch'].StateMachineArn);
+    expect(JSON.parse(started.input!)).toEqual({ start: dates[0], end: dates[dates.length - 1] });
   });
 
-  test('fails when the curation step runs past its timeout', async () => {
+  test('fails when the batch run goes on past its timeout', async () => {
     happyPath();
-    emr.on(DescribeStepCommand).resolves({ Step: { Status: { State: 'RUNNING' } } });
+    sfn.on(GetExecutionHistoryCommand).resolves({ events: batchHistory() });
     const results = await runSmokeTest(clients, context(), fakeClock(), { ...DEFAULT_TIMEOUTS, batchMs: 60_000, pollMs: 10_000 });
-    expect(results.at(-1)).toEqual(expect.objectContaining({ name: 'batch job runs', status: 'failed', detail: expect.stringMatching(/^Timed out after 60 s waiting for the curation step: \[00:00\] step s-1 RUNNING$/) }));
+    expect(results.at(-1)).toEqual(expect.objectContaining({ name: 'batch job runs', status: 'failed', detail: expect.stringMatching(/^Timed out after 60 s waiting for the batch run: \[00:01\] RunStep$/) }));
   });
 
   test('stops at the first failure and reports why', async () => {
@@ -217,14 +230,17 @@ describe('the smoke test', () => {
     expect(dynamodb.commandCalls(BatchGetItemCommand).length).toBe(4 * 2);
   });
 
-  test('fails clearly when the EMR cluster has terminated itself', async () => {
+  test('fails with the failed state and cause when the batch run fails', async () => {
     happyPath();
-    emr.on(DescribeClusterCommand).resolves({ Cluster: { Status: { State: 'TERMINATED' } } });
+    sfn.on(GetExecutionHistoryCommand).resolves({
+      events: batchHistory({ id: 4, timestamp: new Date(T0 + 60_000), type: 'ExecutionFailed', executionFailedEventDetails: { error: 'States.TaskFailed', cause: 'CreateCluster failed: no capacity' } }),
+    });
+    emr.on(DescribeClusterCommand).rejects(new Error('not reached'));
     const results = await runSmokeTest(clients, context(), fakeClock());
     expect(results.at(-1)).toEqual(expect.objectContaining({
       name: 'batch job runs',
       status: 'failed',
-      detail: expect.stringContaining('Cluster j-1 is TERMINATED. | It terminates itself after its idle timeout'),
+      detail: expect.stringContaining('[01:00] run FAILED |   Failed state: CreateCluster |   Error:        States.TaskFailed |   Cause:        no capacity'),
     }));
   });
 

@@ -14,7 +14,7 @@ describe('MonitoringStack', () => {
       'Transform Lambda',
       'Crawlers',
       'Athena',
-      'Batch cluster',
+      'Batch runs',
       'Inference endpoint',
       'Speed layer',
       'Real-time view',
@@ -26,19 +26,26 @@ describe('MonitoringStack', () => {
     expect(monitoring.monitoring.sections).toEqual(['Crawlers', 'Athena']);
   });
 
-  test('crawler outcomes and EMR state changes go to the alarm topic', () => {
+  test('crawler outcomes and failed batch runs go to the alarm topic', () => {
     const stacks = lake();
     const rules = Template.fromStack(stacks.monitoring).findResources('AWS::Events::Rule');
     const patterns = Object.values(rules).map((r) => r.Properties.EventPattern['detail-type'][0]);
     expect(patterns.sort()).toEqual([
-      'EMR Cluster State Change',
-      'EMR Step Status Change',
       'Glue Crawler State Change',
       'Glue Crawler State Change',
+      'Step Functions Execution Status Change',
     ]);
     for (const rule of Object.values(rules)) {
       expect(JSON.stringify(rule.Properties.Targets)).toContain('AlarmsTopic');
     }
+  });
+
+  test('a long-running (persistent) cluster adds its graphs and its EMR state changes', () => {
+    const stacks = lake({ batchLifecycle: 'persistent' });
+    expect(stacks.monitoring.monitoring.sections).toEqual(expect.arrayContaining(['Batch runs', 'Batch cluster']));
+    const rules = Template.fromStack(stacks.monitoring).findResources('AWS::Events::Rule');
+    const patterns = Object.values(rules).map((r) => r.Properties.EventPattern['detail-type'][0]);
+    expect(patterns).toEqual(expect.arrayContaining(['EMR Cluster State Change', 'EMR Step Status Change']));
   });
 
   test('outputs the dashboard name', () => {
