@@ -1,5 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Aws, CustomResource, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { AssetHashType, Aws, CustomResource, Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as emr from 'aws-cdk-lib/aws-emr';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -7,7 +8,6 @@ import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -158,6 +158,12 @@ export interface BatchClusterProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Entry file (it exports `handler`) of the function that empties the security groups, bundled with esbuild.
+   * Relative paths are resolved from the working directory.
+   * @default - lambda/emr-security-group-cleanup/index.ts, two folders above this file
+   */
+  readonly securityGroupCleanupEntry?: string;
 }
 
 /** The EMR managed-policy v2 tag: EMR may only use subnets and security groups that carry it. */
@@ -207,7 +213,7 @@ export class BatchCluster extends Construct {
    * groups (and the VPC) can be deleted: EMR's rules make them refer to each other.
    */
   public readonly securityGroupCleanup: CustomResource;
-  public readonly securityGroupCleanupFunction: nodejs.NodejsFunction;
+  public readonly securityGroupCleanupFunction: lambda.Function;
 
   constructor(scope: Construct, id: string, props: BatchClusterProps) {
     super(scope, id);
@@ -230,6 +236,7 @@ export class BatchCluster extends Construct {
     const logPrefix = props.logPrefix ?? 'emr-logs/';
     const primaryTypes = props.primaryInstanceTypes ?? ['m7g.xlarge', 'm6g.xlarge'];
     const coreTypes = props.coreInstanceTypes ?? ['m7g.xlarge', 'm6g.xlarge'];
+    const cleanupEntry = path.resolve(props.securityGroupCleanupEntry ?? path.join(__dirname, '..', '..', 'lambda', 'emr-security-group-cleanup', 'index.ts'));
 
     if (!RELEASE_LABEL_PATTERN.test(releaseLabel)) {
       throw new Error(`BatchCluster: releaseLabel must look like emr-7.<minor>.<patch>, got ${releaseLabel}`);
@@ -257,6 +264,10 @@ export class BatchCluster extends Construct {
       if (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*\/$/.test(prefix)) {
         throw new Error(`BatchCluster: ${name} must be a key prefix ending in "/" with no leading "/", got "${prefix}"`);
       }
+    }
+
+    if (!/\.[cm]?[jt]s$/.test(cleanupEntry) || !fs.statSync(cleanupEntry, { throwIfNoEntry: false })?.isFile()) {
+      throw new Error(`BatchCluster: securityGroupCleanupEntry must be an existing .ts or .js file, got ${cleanupEntry}`);
     }
 
     const subnet = props.subnet ?? props.vpc.isolatedSubnets[0] ?? props.vpc.privateSubnets[0];
@@ -411,7 +422,7 @@ export class BatchCluster extends Construct {
       },
       tags: Object.entries({ ...props.costAllocationTags, [EMR_MANAGED_TAG]: 'true' }).map(([key, value]) => ({ key, value })),
     });
-    this.securityGroupCleanupFunction = this.cleanupFunction(props);
+    this.securityGroupCleanupFunction = this.cleanupFunction(props, cleanupEntry);
     this.securityGroupCleanup = new CustomResource(this, 'SecurityGroupCleanup', {
       serviceToken: this.securityGroupCleanupFunction.functionArn,
       resourceType: 'Custom::EmrSecurityGroupCleanup',
@@ -442,7 +453,7 @@ export class BatchCluster extends Construct {
     }
   }
 
-  private cleanupFunction(props: BatchClusterProps): nodejs.NodejsFunction {
+  private cleanupFunction(props: BatchClusterProps, entry: string): lambda.Function {
     const logGroup = new logs.LogGroup(this, 'SecurityGroupCleanupLogs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
@@ -467,8 +478,10 @@ export class BatchCluster extends Construct {
         }),
       },
     });
-    return new nodejs.NodejsFunction(this, 'SecurityGroupCleanupFunction', {
-      entry: path.join(__dirname, '..', '..', 'lambda', 'emr-security-group-cleanup', 'index.ts'),
+    return new lambda.Function(this, 'SecurityGroupCleanupFunction', {
+      // Not minified, as before: the bundle and its asset hash stay as they were.
+      code: bundledHandler('BatchCluster: securityGroupCleanupEntry', entry, { minify: false, sourcemap: false }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: Duration.minutes(5),
@@ -558,4 +571,50 @@ function requireWhole(prop: string, value: number, min: number, minText = String
     const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${minText}` : `${minText}–${max}`;
     throw new Error(`BatchCluster: ${prop} must be a whole number ${range}, got ${value}`);
   }
+}
+
+/**
+ * The handler at `entry`, bundled by esbuild into one CommonJS `index.js` for Node.js 24; the
+ * AWS SDK v3 (`@aws-sdk/*`, `@smithy/*`) is left to the Lambda runtime. With esbuild installed,
+ * it runs in this process through its JS API: no process per function. Without it, esbuild
+ * runs in the SAM build image with Docker
+ * (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-image-repositories.html).
+ * The asset hash is the bundle's, so a change to any file the handler imports (lambda/shared
+ * too) deploys new code. The same function is in each construct that bundles, so that each
+ * file can be copied alone; test/copyability.test.ts keeps the copies identical.
+ */
+function bundledHandler(label: string, entry: string, options: { minify: boolean; sourcemap: boolean }): lambda.Code {
+  let root = path.dirname(entry); // the project with its node_modules; Docker mounts it as /asset-input
+  while (!fs.existsSync(path.join(root, 'package.json'))) {
+    if (root === path.dirname(root)) throw new Error(`${label} must be in a folder with a package.json above it, got ${entry}`);
+    root = path.dirname(root);
+  }
+  const build = { bundle: true, platform: 'node', target: 'node24', ...options, external: ['@aws-sdk/*', '@smithy/*'] };
+  const flags = Object.entries(build).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `--${k}:${x}`) : v === true ? [`--${k}`] : v ? [`--${k}=${v}`] : []));
+  const relativeEntry = path.relative(root, entry).split(path.sep).join('/');
+  const command = ['npx', '--yes', 'esbuild@0.28', `/asset-input/${relativeEntry}`, '--outfile=/asset-output/index.js', ...flags];
+  return lambda.Code.fromAsset(root, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+      environment: { npm_config_cache: '/tmp/npm-cache', npm_config_update_notifier: 'false' },
+      command: ['bash', '-c', command.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          let esbuild: { buildSync(options: object): unknown };
+          try {
+            // Loaded here, not imported: a copy of this file needs esbuild only to bundle in-process.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            esbuild = require('esbuild');
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+            process.stderr.write(`${label} ${relativeEntry} is bundled with Docker because esbuild is not installed; \`npm install --save-dev esbuild\` bundles it in this process.\n`);
+            return false;
+          }
+          esbuild.buildSync({ ...build, entryPoints: [entry], outfile: path.join(outputDir, 'index.js'), absWorkingDir: root, logLevel: 'warning' });
+          return true;
+        },
+      },
+    },
+  });
 }
