@@ -1,7 +1,7 @@
 /**
  * Loaded into the app's process by bench/synth.ts, ahead of the app:
  *
- *   cdk synth --app "node --require tsx/cjs --require ./bench/phase-probe.ts bin/app.ts"
+ *   cdk synth --app "node --require ./bin/register.js --require ./bench/phase-probe.ts bin/app.ts"
  *
  * It times the phases of one synth (wall and CPU time) and counts the work that should
  * happen once, and writes both as JSON to $BENCH_PHASES_FILE when the process exits. It
