@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { childrenCpuMs, median } from './measure';
 import type { PhaseRecord, Time } from './phase-probe';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -39,16 +40,6 @@ interface Run {
   readonly total: Time;
   readonly record: PhaseRecord;
   readonly stacks: number;
-}
-
-/** CPU ms of this process's finished children, from /proc (Linux; 100 ticks a second); NaN elsewhere. */
-function childrenCpuMs(): number {
-  try {
-    const fields = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[13]) + Number(fields[14])) * 10; // cutime + cstime
-  } catch {
-    return NaN;
-  }
 }
 
 function synth(app: string): Run {
@@ -93,12 +84,6 @@ function phases({ total, record: r }: Run): Record<string, Time> {
     'exit': minus(r.exit, r.synthEnd),
     'total': total,
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 /** What must happen once per synth; each line is [holds, description]. */
