@@ -14,8 +14,9 @@ import * as path from 'node:path';
 import { BUNDLING_CASES, bundleOf } from './bundling-cases';
 import { ROOT, testStack } from '../helpers';
 
+// doMock, not a hoisted mock: the constructs require esbuild only when they bundle, after this line.
 const mockEsbuild = { installed: false };
-jest.mock('esbuild', () => {
+jest.doMock('esbuild', () => {
   if (!mockEsbuild.installed) throw Object.assign(new Error("Cannot find module 'esbuild'"), { code: 'MODULE_NOT_FOUND' });
   return jest.requireActual('esbuild');
 });
