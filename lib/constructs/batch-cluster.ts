@@ -161,7 +161,7 @@ export interface BatchClusterProps {
   /**
    * Entry file (it exports `handler`) of the function that empties the security groups, bundled with esbuild.
    * Relative paths are resolved from the working directory.
-   * @default - lambda/emr-security-group-cleanup/index.ts, two folders above this file
+   * @default - ../../lambda/emr-security-group-cleanup/index.ts, relative to this file
    */
   readonly securityGroupCleanupEntry?: string;
 }

@@ -85,7 +85,7 @@ export interface LakeDeliveryStreamProps {
   /**
    * The transform handler's entry file (it exports `handler`), bundled with esbuild.
    * Relative paths are resolved from the working directory.
-   * @default - lambda/transform/index.ts, two folders above this file
+   * @default - ../../lambda/transform/index.ts, relative to this file
    */
   readonly transformEntry?: string;
 }

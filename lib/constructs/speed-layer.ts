@@ -98,7 +98,7 @@ export interface SpeedLayerProps {
   /**
    * The handler's entry file (it exports `handler`), bundled with esbuild.
    * Relative paths are resolved from the working directory.
-   * @default - lambda/speed-layer/index.ts, two folders above this file
+   * @default - ../../lambda/speed-layer/index.ts, relative to this file
    */
   readonly handlerEntry?: string;
 }
