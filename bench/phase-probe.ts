@@ -115,8 +115,9 @@ function install(out: string): void {
     return addPlugins.apply(this, plugins);
   };
 
-  // The module object itself (an `import * as` namespace is a read-only copy).
-  const nodeFs = process.getBuiltinModule('node:fs') as typeof fs;
+  // The module object itself: an `import * as` namespace is a read-only copy.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeFs = require('node:fs') as typeof fs;
   const readFileSync = nodeFs.readFileSync;
   (nodeFs as { readFileSync: unknown }).readFileSync = function (this: unknown, ...args: Parameters<typeof fs.readFileSync>) {
     if (String(args[0]).endsWith('cdk.json')) record.cdkJsonReads++;
