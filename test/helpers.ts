@@ -58,14 +58,17 @@ const lakes = new Map<string, LakeStacks>();
 
 /**
  * The whole lake for a context (no bundling, no built-in validation), built once per
- * test file: stack tests share it instead of building the app for every test.
- * Do not add constructs to the returned stacks.
+ * configuration and test file: stack tests share it instead of building the app for every
+ * test, and contexts that parse to the same configuration (`{}` and `{ profile: 'sandbox' }`)
+ * share one app. Jest gives each test file its own modules, so a build cannot be shared
+ * across files. Do not add constructs to the returned stacks.
  */
 export function lake(context: Record<string, string> = {}): LakeStacks {
-  const key = JSON.stringify(context);
+  const config = parseConfig(context);
+  const key = JSON.stringify(config);
   let stacks = lakes.get(key);
   if (!stacks) {
-    stacks = buildLake(testApp({ context }), parseConfig(context));
+    stacks = buildLake(testApp({ context }), config);
     lakes.set(key, stacks);
   }
   return stacks;

@@ -1,5 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, Aws, CustomResource, Duration, Names, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, AssetHashType, Aws, CustomResource, Duration, Names, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as emr from 'aws-cdk-lib/aws-emr';
@@ -8,7 +9,6 @@ import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -226,6 +226,12 @@ export interface BatchClusterProps {
    * @default - CloudWatch Logs' own encryption
    */
   readonly logEncryptionKey?: kms.IKey;
+  /**
+   * Entry file (it exports `handler`) of the function that empties the security groups, bundled with esbuild.
+   * Relative paths are resolved from the working directory.
+   * @default - ../../lambda/emr-security-group-cleanup/index.ts, relative to this file
+   */
+  readonly securityGroupCleanupEntry?: string;
 }
 
 /** `s3://<bucket>/<key>.zip`, as EMR's PEM certificate provider takes it. */
@@ -342,7 +348,7 @@ export class BatchCluster extends Construct {
    * groups (and the VPC) can be deleted: EMR's rules make them refer to each other.
    */
   public readonly securityGroupCleanup: CustomResource;
-  public readonly securityGroupCleanupFunction: nodejs.NodejsFunction;
+  public readonly securityGroupCleanupFunction: lambda.Function;
   /** Whether the security configuration encrypts data in transit (with `inTransitCertificatesS3Uri`). */
   public readonly inTransitEncryption: boolean;
 
@@ -398,7 +404,7 @@ export class BatchCluster extends Construct {
     this.securityConfiguration = this.createSecurityConfiguration();
 
     this.spec = this.clusterSpec(v, subnet);
-    this.securityGroupCleanupFunction = this.cleanupFunction();
+    this.securityGroupCleanupFunction = this.cleanupFunction(v.cleanupEntry);
     this.securityGroupCleanup = new CustomResource(this, 'SecurityGroupCleanup', {
       serviceToken: this.securityGroupCleanupFunction.functionArn,
       resourceType: 'Custom::EmrSecurityGroupCleanup',
@@ -916,7 +922,7 @@ export class BatchCluster extends Construct {
     return role;
   }
 
-  private cleanupFunction(): nodejs.NodejsFunction {
+  private cleanupFunction(entry: string): lambda.Function {
     const logGroup = this.logGroup('SecurityGroupCleanupLogs', `/aws/lambda/${this.uniqueName()}-SecurityGroupCleanup`);
     const groups = [this.primarySecurityGroup, this.workerSecurityGroup, this.serviceAccessSecurityGroup];
     const role = new iam.Role(this, 'SecurityGroupCleanupRole', {
@@ -944,8 +950,10 @@ export class BatchCluster extends Construct {
         'Only for ec2:DescribeSecurityGroupRules, which supports no resource-level permissions; the revoke actions are limited ' +
         'to the three EMR-managed security groups of this construct.',
     });
-    return new nodejs.NodejsFunction(this, 'SecurityGroupCleanupFunction', {
-      entry: path.join(__dirname, '..', '..', 'lambda', 'emr-security-group-cleanup', 'index.ts'),
+    return new lambda.Function(this, 'SecurityGroupCleanupFunction', {
+      // Not minified, as before: the bundle and its asset hash stay as they were.
+      code: bundledHandler('BatchCluster: securityGroupCleanupEntry', entry, { minify: false, sourcemap: false }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       timeout: Duration.minutes(5),
@@ -1056,6 +1064,7 @@ interface Resolved {
   readonly runTimeout: Duration;
   readonly stepTimeout: Duration;
   readonly crawlerTimeout: Duration;
+  readonly cleanupEntry: string;
 }
 
 function validate(props: BatchClusterProps, lifecycle: BatchLifecycle): Resolved {
@@ -1088,7 +1097,11 @@ function validate(props: BatchClusterProps, lifecycle: BatchLifecycle): Resolved
     runTimeout: props.runTimeout ?? Duration.hours(4),
     stepTimeout: props.stepTimeout ?? Duration.hours(2),
     crawlerTimeout: props.crawlerTimeout ?? Duration.minutes(30),
+    cleanupEntry: path.resolve(props.securityGroupCleanupEntry ?? path.join(__dirname, '..', '..', 'lambda', 'emr-security-group-cleanup', 'index.ts')),
   };
+  if (!/\.[cm]?[jt]s$/.test(r.cleanupEntry) || !fs.statSync(r.cleanupEntry, { throwIfNoEntry: false })?.isFile()) {
+    throw new Error(`BatchCluster: securityGroupCleanupEntry must be an existing .ts or .js file, got ${r.cleanupEntry}`);
+  }
 
   if (!RELEASE_LABEL_PATTERN.test(r.releaseLabel)) {
     throw new Error(`BatchCluster: releaseLabel must look like emr-7.<minor>.<patch>, got ${r.releaseLabel}`);
@@ -1156,6 +1169,52 @@ function admitLogGroup(scope: Construct, id: string, key: kms.IKey, logGroupName
       },
     },
   }));
+}
+
+/**
+ * The handler at `entry`, bundled by esbuild into one CommonJS `index.js` for Node.js 24; the
+ * AWS SDK v3 (`@aws-sdk/*`, `@smithy/*`) is left to the Lambda runtime. With esbuild installed,
+ * it runs in this process through its JS API: no process per function. Without it, esbuild
+ * runs in the SAM build image with Docker
+ * (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-image-repositories.html).
+ * The asset hash is the bundle's, so a change to any file the handler imports (lambda/shared
+ * too) deploys new code. The same function is in each construct that bundles, so that each
+ * file can be copied alone; test/copyability.test.ts keeps the copies identical.
+ */
+function bundledHandler(label: string, entry: string, options: { minify: boolean; sourcemap: boolean }): lambda.Code {
+  let root = path.dirname(entry); // the project with its node_modules; Docker mounts it as /asset-input
+  while (!fs.existsSync(path.join(root, 'package.json'))) {
+    if (root === path.dirname(root)) throw new Error(`${label} must be in a folder with a package.json above it, got ${entry}`);
+    root = path.dirname(root);
+  }
+  const build = { bundle: true, platform: 'node', target: 'node24', ...options, external: ['@aws-sdk/*', '@smithy/*'] };
+  const flags = Object.entries(build).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `--${k}:${x}`) : v === true ? [`--${k}`] : v ? [`--${k}=${v}`] : []));
+  const relativeEntry = path.relative(root, entry).split(path.sep).join('/');
+  const command = ['npx', '--yes', 'esbuild@0.28', `/asset-input/${relativeEntry}`, '--outfile=/asset-output/index.js', ...flags];
+  return lambda.Code.fromAsset(root, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+      environment: { npm_config_cache: '/tmp/npm-cache', npm_config_update_notifier: 'false' },
+      command: ['bash', '-c', command.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          let esbuild: { buildSync(options: object): unknown };
+          try {
+            // Loaded here, not imported: a copy of this file needs esbuild only to bundle in-process.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            esbuild = require('esbuild');
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+            process.stderr.write(`${label} ${relativeEntry} is bundled with Docker because esbuild is not installed; \`npm install --save-dev esbuild\` bundles it in this process.\n`);
+            return false;
+          }
+          esbuild.buildSync({ ...build, entryPoints: [entry], outfile: path.join(outputDir, 'index.js'), absWorkingDir: root, logLevel: 'warning' });
+          return true;
+        },
+      },
+    },
+  });
 }
 
 function requireWhole(prop: string, value: number, min: number, minText = String(min), max = Number.MAX_SAFE_INTEGER): void {

@@ -1,9 +1,9 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, Aws, CustomResource, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, AssetHashType, Aws, CustomResource, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -45,6 +45,12 @@ export interface EmrTlsCertificatesProps {
    * @default - CloudWatch Logs' own encryption
    */
   readonly logEncryptionKey?: kms.IKey;
+  /**
+   * The handler's entry file (it exports `handler`), bundled with esbuild.
+   * Relative paths are resolved from the working directory.
+   * @default - ../../lambda/emr-tls-certificates/index.ts, relative to this file
+   */
+  readonly handlerEntry?: string;
 }
 
 const OBJECT_KEY = /^[A-Za-z0-9._/-]+\.zip$/;
@@ -68,7 +74,7 @@ export class EmrTlsCertificates extends Construct {
   /** `s3://<bucket>/<objectKey>`, for BatchCluster `inTransitCertificatesS3Uri`. */
   public readonly s3Uri: string;
   public readonly objectKey: string;
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly logGroup: logs.LogGroup;
   public readonly resource: CustomResource;
   private readonly bucket: s3.IBucket;
@@ -83,6 +89,10 @@ export class EmrTlsCertificates extends Construct {
     }
     if (!Number.isInteger(validityDays) || validityDays < 1 || validityDays > 3650) {
       throw new Error(`EmrTlsCertificates: validity must be 1–3650 whole days, got ${validityDays}`);
+    }
+    const entry = path.resolve(props.handlerEntry ?? path.join(__dirname, '..', '..', 'lambda', 'emr-tls-certificates', 'index.ts'));
+    if (!/\.[cm]?[jt]s$/.test(entry) || !fs.statSync(entry, { throwIfNoEntry: false })?.isFile()) {
+      throw new Error(`EmrTlsCertificates: handlerEntry must be an existing .ts or .js file, got ${entry}`);
     }
     this.objectKey = objectKey;
     this.bucket = props.bucket;
@@ -113,8 +123,9 @@ export class EmrTlsCertificates extends Construct {
         }),
       },
     });
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', 'lambda', 'emr-tls-certificates', 'index.ts'),
+    this.function = new lambda.Function(this, 'Function', {
+      code: bundledHandler('EmrTlsCertificates: handlerEntry', entry, { minify: true, sourcemap: false }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       // RSA key generation takes well under a second; the margin covers a slow S3 put.
@@ -123,7 +134,6 @@ export class EmrTlsCertificates extends Construct {
       role,
       logGroup: this.logGroup,
       description: 'Issues the self-signed certificate archive for EMR in-transit encryption',
-      bundling: { minify: true, sourceMap: false, target: 'node24', externalModules: ['@aws-sdk/*'] },
     });
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.function.functionArn,
@@ -165,6 +175,52 @@ export class EmrTlsCertificates extends Construct {
       'A custom-resource handler: it reports every outcome to CloudFormation itself, which shows a failure as the stack event; ' +
         'a dead-letter queue would hold requests (with no key material) that no one replays.', ['NIST.800.53.R5', 'HIPAA.Security']);
   }
+}
+
+/**
+ * The handler at `entry`, bundled by esbuild into one CommonJS `index.js` for Node.js 24; the
+ * AWS SDK v3 (`@aws-sdk/*`, `@smithy/*`) is left to the Lambda runtime. With esbuild installed,
+ * it runs in this process through its JS API: no process per function. Without it, esbuild
+ * runs in the SAM build image with Docker
+ * (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-image-repositories.html).
+ * The asset hash is the bundle's, so a change to any file the handler imports (lambda/shared
+ * too) deploys new code. The same function is in each construct that bundles, so that each
+ * file can be copied alone; test/copyability.test.ts keeps the copies identical.
+ */
+function bundledHandler(label: string, entry: string, options: { minify: boolean; sourcemap: boolean }): lambda.Code {
+  let root = path.dirname(entry); // the project with its node_modules; Docker mounts it as /asset-input
+  while (!fs.existsSync(path.join(root, 'package.json'))) {
+    if (root === path.dirname(root)) throw new Error(`${label} must be in a folder with a package.json above it, got ${entry}`);
+    root = path.dirname(root);
+  }
+  const build = { bundle: true, platform: 'node', target: 'node24', ...options, external: ['@aws-sdk/*', '@smithy/*'] };
+  const flags = Object.entries(build).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `--${k}:${x}`) : v === true ? [`--${k}`] : v ? [`--${k}=${v}`] : []));
+  const relativeEntry = path.relative(root, entry).split(path.sep).join('/');
+  const command = ['npx', '--yes', 'esbuild@0.28', `/asset-input/${relativeEntry}`, '--outfile=/asset-output/index.js', ...flags];
+  return lambda.Code.fromAsset(root, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+      environment: { npm_config_cache: '/tmp/npm-cache', npm_config_update_notifier: 'false' },
+      command: ['bash', '-c', command.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          let esbuild: { buildSync(options: object): unknown };
+          try {
+            // Loaded here, not imported: a copy of this file needs esbuild only to bundle in-process.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            esbuild = require('esbuild');
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+            process.stderr.write(`${label} ${relativeEntry} is bundled with Docker because esbuild is not installed; \`npm install --save-dev esbuild\` bundles it in this process.\n`);
+            return false;
+          }
+          esbuild.buildSync({ ...build, entryPoints: [entry], outfile: path.join(outputDir, 'index.js'), absWorkingDir: root, logLevel: 'warning' });
+          return true;
+        },
+      },
+    },
+  });
 }
 
 /**

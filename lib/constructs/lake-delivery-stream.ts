@@ -1,5 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, Aws, Duration, Names, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, AssetHashType, Aws, Duration, Names, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -9,7 +10,6 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as firehose from 'aws-cdk-lib/aws-kinesisfirehose';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -100,6 +100,12 @@ export interface LakeDeliveryStreamProps {
    * @default - the VPC's isolated subnets, else its private ones
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * The transform handler's entry file (it exports `handler`), bundled with esbuild.
+   * Relative paths are resolved from the working directory.
+   * @default - ../../lambda/transform/index.ts, relative to this file
+   */
+  readonly transformEntry?: string;
 }
 
 /** Alarms on the delivery stream, each notifying the alarm topic. */
@@ -130,7 +136,7 @@ export interface LakeDeliveryStreamAlarms {
  */
 export class LakeDeliveryStream extends Construct {
   public readonly deliveryStream: firehose.DeliveryStream;
-  public readonly transformFunction: nodejs.NodejsFunction;
+  public readonly transformFunction: lambda.Function;
   public readonly transformLogGroup: logs.LogGroup;
   /** The transform's security group (no inbound, no outbound), with `vpc`. */
   public readonly transformSecurityGroup?: ec2.SecurityGroup;
@@ -154,6 +160,7 @@ export class LakeDeliveryStream extends Construct {
     const freshness = props.dataFreshnessThreshold ?? interval.plus(Duration.minutes(10));
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const transformEntry = path.resolve(props.transformEntry ?? path.join(__dirname, '..', '..', 'lambda', 'transform', 'index.ts'));
 
     const seconds = interval.toSeconds({ integral: false });
     if (!(seconds >= MIN_BUFFER_SECONDS && seconds <= MAX_BUFFER_SECONDS)) {
@@ -177,6 +184,9 @@ export class LakeDeliveryStream extends Construct {
     }
     if (freshness.toSeconds() < seconds) {
       throw new Error(`LakeDeliveryStream: dataFreshnessThreshold must be at least bufferingInterval (${seconds} s), got ${freshness.toSeconds()} s`);
+    }
+    if (!/\.[cm]?[jt]s$/.test(transformEntry) || !fs.statSync(transformEntry, { throwIfNoEntry: false })?.isFile()) {
+      throw new Error(`LakeDeliveryStream: transformEntry must be an existing .ts or .js file, got ${transformEntry}`);
     }
 
     // Names from the stack and construct path: a key policy can then name exactly these groups.
@@ -203,9 +213,9 @@ export class LakeDeliveryStream extends Construct {
         allowAllOutbound: false,
       });
     }
-    this.transformFunction = new nodejs.NodejsFunction(this, 'Transform', {
-      entry: path.join(__dirname, '../../lambda/transform/index.ts'),
-      handler: 'handler',
+    this.transformFunction = new lambda.Function(this, 'Transform', {
+      code: bundledHandler('LakeDeliveryStream: transformEntry', transformEntry, { minify: true, sourcemap: false }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
@@ -217,7 +227,6 @@ export class LakeDeliveryStream extends Construct {
       vpcSubnets: props.vpc ? props.vpcSubnets ?? { subnets: props.vpc.isolatedSubnets.length > 0 ? props.vpc.isolatedSubnets : props.vpc.privateSubnets } : undefined,
       securityGroups: this.transformSecurityGroup ? [this.transformSecurityGroup] : undefined,
       environment: { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE },
-      bundling: { minify: true, sourceMap: false, target: 'node24', externalModules: ['@aws-sdk/*'] },
     });
 
     // Firehose gets an immutable view of its role, so the L2's broad grants
@@ -468,4 +477,50 @@ function flattenReference(value: unknown): string {
   if (v['Fn::ImportValue']) return flattenReference(v['Fn::ImportValue']);
   if (v.Ref) return `<${flattenReference(v.Ref)}>`;
   return JSON.stringify(value);
+}
+
+/**
+ * The handler at `entry`, bundled by esbuild into one CommonJS `index.js` for Node.js 24; the
+ * AWS SDK v3 (`@aws-sdk/*`, `@smithy/*`) is left to the Lambda runtime. With esbuild installed,
+ * it runs in this process through its JS API: no process per function. Without it, esbuild
+ * runs in the SAM build image with Docker
+ * (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-image-repositories.html).
+ * The asset hash is the bundle's, so a change to any file the handler imports (lambda/shared
+ * too) deploys new code. The same function is in each construct that bundles, so that each
+ * file can be copied alone; test/copyability.test.ts keeps the copies identical.
+ */
+function bundledHandler(label: string, entry: string, options: { minify: boolean; sourcemap: boolean }): lambda.Code {
+  let root = path.dirname(entry); // the project with its node_modules; Docker mounts it as /asset-input
+  while (!fs.existsSync(path.join(root, 'package.json'))) {
+    if (root === path.dirname(root)) throw new Error(`${label} must be in a folder with a package.json above it, got ${entry}`);
+    root = path.dirname(root);
+  }
+  const build = { bundle: true, platform: 'node', target: 'node24', ...options, external: ['@aws-sdk/*', '@smithy/*'] };
+  const flags = Object.entries(build).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `--${k}:${x}`) : v === true ? [`--${k}`] : v ? [`--${k}=${v}`] : []));
+  const relativeEntry = path.relative(root, entry).split(path.sep).join('/');
+  const command = ['npx', '--yes', 'esbuild@0.28', `/asset-input/${relativeEntry}`, '--outfile=/asset-output/index.js', ...flags];
+  return lambda.Code.fromAsset(root, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+      environment: { npm_config_cache: '/tmp/npm-cache', npm_config_update_notifier: 'false' },
+      command: ['bash', '-c', command.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          let esbuild: { buildSync(options: object): unknown };
+          try {
+            // Loaded here, not imported: a copy of this file needs esbuild only to bundle in-process.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            esbuild = require('esbuild');
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+            process.stderr.write(`${label} ${relativeEntry} is bundled with Docker because esbuild is not installed; \`npm install --save-dev esbuild\` bundles it in this process.\n`);
+            return false;
+          }
+          esbuild.buildSync({ ...build, entryPoints: [entry], outfile: path.join(outputDir, 'index.js'), absWorkingDir: root, logLevel: 'warning' });
+          return true;
+        },
+      },
+    },
+  });
 }

@@ -1,5 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Annotations, ArnFormat, Aws, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, AssetHashType, Aws, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,7 +8,6 @@ import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -101,6 +101,12 @@ export interface SpeedLayerProps {
    * @default - CloudWatch Logs' own encryption
    */
   readonly logEncryptionKey?: kms.IKey;
+  /**
+   * The handler's entry file (it exports `handler`), bundled with esbuild.
+   * Relative paths are resolved from the working directory.
+   * @default - ../../lambda/speed-layer/index.ts, relative to this file
+   */
+  readonly handlerEntry?: string;
 }
 
 /** SQS keeps a message at most 14 days; the dead-letter queue keeps them that long. */
@@ -122,7 +128,7 @@ const MAX_SERVERLESS_OR_INSTANCE_PAYLOAD = 6_000_000;
  *   one alarm.
  */
 export class SpeedLayer extends Construct {
-  public readonly function: nodejs.NodejsFunction;
+  public readonly function: lambda.Function;
   public readonly logGroup: logs.LogGroup;
   public readonly deadLetterQueue: sqs.Queue;
   public readonly deadLetterKey: kms.Key;
@@ -148,6 +154,7 @@ export class SpeedLayer extends Construct {
     const viewTtl = props.viewTtl ?? Duration.days(30);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const iteratorAgeThreshold = props.iteratorAgeAlarmThreshold ?? Duration.seconds(Math.floor(maxRecordAge.toSeconds() / 2));
+    const handlerEntry = path.resolve(props.handlerEntry ?? path.join(__dirname, '..', '..', 'lambda', 'speed-layer', 'index.ts'));
 
     const range = (name: string, value: number, min: number, max: number, unit = '') => {
       if (!Number.isInteger(value) || value < min || value > max) {
@@ -161,6 +168,9 @@ export class SpeedLayer extends Construct {
     range('retryAttempts', retryAttempts, 0, 10_000);
     range('maxRecordAge', maxRecordAge.toSeconds(), 60, 604_800, ' seconds');
     range('viewTtl', viewTtl.toSeconds(), 3600, 365 * 86_400, ' seconds');
+    if (!/\.[cm]?[jt]s$/.test(handlerEntry) || !fs.statSync(handlerEntry, { throwIfNoEntry: false })?.isFile()) {
+      throw new Error(`SpeedLayer: handlerEntry must be an existing .ts or .js file, got ${handlerEntry}`);
+    }
 
     this.deadLetterKey = new kms.Key(this, 'DeadLetterKey', {
       description: 'Speed-layer dead-letter queue',
@@ -193,10 +203,10 @@ export class SpeedLayer extends Construct {
       description: 'Speed-layer function',
     });
     this.logGroup.grantWrite(role);
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
+    this.function = new lambda.Function(this, 'Function', {
       role,
-      entry: path.join(__dirname, '..', '..', 'lambda', 'speed-layer', 'index.ts'),
-      handler: 'handler',
+      code: bundledHandler('SpeedLayer: handlerEntry', handlerEntry, { minify: true, sourcemap: true }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
@@ -213,7 +223,6 @@ export class SpeedLayer extends Construct {
         POWERTOOLS_SERVICE_NAME: 'speed-layer',
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
       },
-      bundling: { minify: true, sourceMap: true, target: 'node24' },
     });
     props.endpoint.grantInvoke(this.function);
     props.view.grantWriteScores(this.function);
@@ -363,4 +372,50 @@ function admitLogGroup(scope: Construct, key: kms.IKey, logGroupName: string): v
     Annotations.of(scope).addWarningV2('lake:log-key-policy',
       `The log key is imported: let logs.<region>.amazonaws.com use it for ${logGroupName}, or the log group fails to create.`);
   }
+}
+
+/**
+ * The handler at `entry`, bundled by esbuild into one CommonJS `index.js` for Node.js 24; the
+ * AWS SDK v3 (`@aws-sdk/*`, `@smithy/*`) is left to the Lambda runtime. With esbuild installed,
+ * it runs in this process through its JS API: no process per function. Without it, esbuild
+ * runs in the SAM build image with Docker
+ * (https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-image-repositories.html).
+ * The asset hash is the bundle's, so a change to any file the handler imports (lambda/shared
+ * too) deploys new code. The same function is in each construct that bundles, so that each
+ * file can be copied alone; test/copyability.test.ts keeps the copies identical.
+ */
+function bundledHandler(label: string, entry: string, options: { minify: boolean; sourcemap: boolean }): lambda.Code {
+  let root = path.dirname(entry); // the project with its node_modules; Docker mounts it as /asset-input
+  while (!fs.existsSync(path.join(root, 'package.json'))) {
+    if (root === path.dirname(root)) throw new Error(`${label} must be in a folder with a package.json above it, got ${entry}`);
+    root = path.dirname(root);
+  }
+  const build = { bundle: true, platform: 'node', target: 'node24', ...options, external: ['@aws-sdk/*', '@smithy/*'] };
+  const flags = Object.entries(build).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => `--${k}:${x}`) : v === true ? [`--${k}`] : v ? [`--${k}=${v}`] : []));
+  const relativeEntry = path.relative(root, entry).split(path.sep).join('/');
+  const command = ['npx', '--yes', 'esbuild@0.28', `/asset-input/${relativeEntry}`, '--outfile=/asset-output/index.js', ...flags];
+  return lambda.Code.fromAsset(root, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: lambda.Runtime.NODEJS_24_X.bundlingImage,
+      environment: { npm_config_cache: '/tmp/npm-cache', npm_config_update_notifier: 'false' },
+      command: ['bash', '-c', command.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          let esbuild: { buildSync(options: object): unknown };
+          try {
+            // Loaded here, not imported: a copy of this file needs esbuild only to bundle in-process.
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            esbuild = require('esbuild');
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
+            process.stderr.write(`${label} ${relativeEntry} is bundled with Docker because esbuild is not installed; \`npm install --save-dev esbuild\` bundles it in this process.\n`);
+            return false;
+          }
+          esbuild.buildSync({ ...build, entryPoints: [entry], outfile: path.join(outputDir, 'index.js'), absWorkingDir: root, logLevel: 'warning' });
+          return true;
+        },
+      },
+    },
+  });
 }
