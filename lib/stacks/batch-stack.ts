@@ -151,12 +151,6 @@ export class BatchStack extends Stack {
     } else if (tls.certificates === 'provided') {
       const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(tls.s3Uri)!;
       this.cluster.grantReadObject(s3.Bucket.fromBucketName(this, 'CertificatesBucket', bucket), key);
-    } else if (this.cluster.cluster) {
-      Validations.of(this.cluster.cluster).acknowledge({
-        id: 'AwsSolutions-EMR5',
-        reason: 'Sandbox only: synthetic data, node-to-node traffic inside one isolated subnet with no internet route, and ' +
-          'S3, Glue and KMS calls over TLS. Production encrypts in transit (a deploy-time certificate, or emrCertificatesS3Uri).',
-      });
     }
   }
 
