@@ -7,15 +7,6 @@
 import type { ExpectedFailures } from '../lib/copy-check';
 
 export const EXPECTED_FAILURES: ExpectedFailures = {
-  DataLakeStorage: {
-    'bare-app': {
-      // Without the flag, aws-cdk-lib grants S3 log delivery on the access-logs bucket with the
-      // LogDeliveryWrite ACL, which the bucket's BUCKET_OWNER_ENFORCED ownership forbids. The page
-      // lists the flag; the listed-flags check proves it is enough.
-      reason: 'needs @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy; it should grant log delivery with a bucket policy itself',
-      match: 'objectOwnership must be set to "ObjectWriter" when accessControl is "LogDeliveryWrite"',
-    },
-  },
   LakeDeliveryStream: {
     'twice-in-one-stack': {
       // The transform's metrics carry the module constant service="lake-transform".
