@@ -7,18 +7,6 @@
 import type { ExpectedFailures } from '../lib/copy-check';
 
 export const EXPECTED_FAILURES: ExpectedFailures = {
-  LakeDeliveryStream: {
-    'twice-in-one-stack': {
-      // The transform's metrics carry the module constant service="lake-transform".
-      reason: "two delivery streams' RecordsFailed alarms watch one metric, so each fires on the other's failures",
-      match: 'RecordsFailedAlarm/Resource watch the same metric',
-    },
-    'other-directory': {
-      // The file imports ../../lambda/shared/payment-event and bundles ../../lambda/transform/index.ts.
-      reason: 'the construct file must sit two folders below the lambda/ folder: its import and handler entry are fixed relative paths',
-      match: "Cannot find module '../../lambda/shared/payment-event'",
-    },
-  },
   LakeNetwork: {
     'two-regions': {
       // ec2.Vpc asks the stack for its AZs; with an explicit env that is a context lookup.
