@@ -14,17 +14,6 @@ export const EXPECTED_FAILURES: ExpectedFailures = {
       match: 'needs context lookups (credentials or cdk.context.json): availability-zones',
     },
   },
-  SpeedLayer: {
-    'twice-in-one-stack': {
-      // metric() uses namespace SpeedLayer and the constant dimension service="speed-layer".
-      reason: "two speed layers' metric helpers (scored, high_risk, dead_lettered, latency) return one metric",
-      match: 'metricScored() returns the same metric for both instances',
-    },
-    'other-directory': {
-      reason: 'the handler entry ../../lambda/speed-layer/index.ts is fixed relative to the construct file',
-      match: 'Cannot find entry file at <apps>/lambda/speed-layer/index.ts',
-    },
-  },
   BatchCluster: {
     'other-directory': {
       reason: 'the handler entry ../../lambda/emr-security-group-cleanup/index.ts is fixed relative to the construct file',
