@@ -14,10 +14,4 @@ export const EXPECTED_FAILURES: ExpectedFailures = {
       match: 'needs context lookups (credentials or cdk.context.json): availability-zones',
     },
   },
-  BatchCluster: {
-    'other-directory': {
-      reason: 'the handler entry ../../lambda/emr-security-group-cleanup/index.ts is fixed relative to the construct file',
-      match: 'Cannot find entry file at <apps>/lambda/emr-security-group-cleanup/index.ts',
-    },
-  },
 };
