@@ -168,6 +168,7 @@ export function pageTemplate(api: ConstructApi): string {
     '| runtime packages | `aws-cdk-lib`, `constructs` |',
     '| dev packages | none |',
     '| feature flags | none |',
+    '| context lookups | none |',
     '| assumptions | TODO |',
     '',
     '## Minimal example',
@@ -249,6 +250,8 @@ export interface CopyRecipe {
   readonly devPackages: string[];
   /** Feature flags the construct still needs, with their values. */
   readonly featureFlags: Record<string, boolean>;
+  /** Context lookups (providers, e.g. `availability-zones`) a stack with an explicit env needs answered in cdk.context.json. */
+  readonly lookups: string[];
 }
 
 const RECIPE_ROWS = {
@@ -256,6 +259,7 @@ const RECIPE_ROWS = {
   runtimePackages: 'runtime packages',
   devPackages: 'dev packages',
   featureFlags: 'feature flags',
+  lookups: 'context lookups',
 } as const;
 
 /** The `## Copy recipe` table of a page. Each value is a list of code spans, or `none`. */
@@ -286,6 +290,7 @@ export function parseCopyRecipe(page: string, pageName = 'page'): CopyRecipe {
     runtimePackages: list(RECIPE_ROWS.runtimePackages),
     devPackages: list(RECIPE_ROWS.devPackages),
     featureFlags,
+    lookups: list(RECIPE_ROWS.lookups),
   };
 }
 

@@ -209,14 +209,16 @@ describe('reading a page', () => {
     '| runtime packages | `aws-cdk-lib`, `constructs` |',
     '| dev packages | none |',
     '| feature flags | `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`, `@aws-cdk/core:x=false` |',
+    '| context lookups | `availability-zones` |',
   ].join('\n');
 
-  test('the copy recipe gives files, packages and flags', () => {
+  test('the copy recipe gives files, packages, flags and lookups', () => {
     expect(parseCopyRecipe(recipe(full))).toEqual({
       files: ['lib/constructs/thing.ts', 'lambda/thing/'],
       runtimePackages: ['aws-cdk-lib', 'constructs'],
       devPackages: [],
       featureFlags: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, '@aws-cdk/core:x': false },
+      lookups: ['availability-zones'],
     });
   });
 
