@@ -51,8 +51,9 @@ export const SESSION_MANAGER_ENDPOINTS: readonly string[] = ['ssm', 'ssmmessages
 export interface LakeNetworkProps {
   /**
    * How many availability zones to spread subnets (and each interface endpoint) over, 1–3:
-   * the first ones CloudFormation's `Fn::GetAZs` lists for the Region. Each endpoint costs
-   * per AZ-hour. Not with `availabilityZones`.
+   * the first ones CloudFormation's `Fn::GetAZs` lists for the Region, an order that may
+   * change when the Region gains a zone. Each endpoint costs per AZ-hour. Not with
+   * `availabilityZones`.
    * @default 2
    */
   readonly maxAzs?: number;

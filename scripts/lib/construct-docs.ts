@@ -40,10 +40,10 @@ export function constructFiles(dir = CONSTRUCTS_DIR): string[] {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).sort().map((f) => path.join(dir, f));
 }
 
-/** Absolute paths of the construct pages, sorted. */
+/** Absolute paths of the construct pages, sorted; the folder's README.md, which explains them, is not one. */
 export function pageFiles(dir = PAGES_DIR): string[] {
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.md')).sort().map((f) => path.join(dir, f));
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.md') && f !== 'README.md').sort().map((f) => path.join(dir, f));
 }
 
 export function pagePath(api: Pick<ConstructApi, 'name'>, dir = PAGES_DIR): string {

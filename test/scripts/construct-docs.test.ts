@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConstructApi, readConstructApis } from '../../scripts/lib/construct-api';
 import {
-  cell, endMarker, expectedPage, extractExample, firstDifference, firstParagraph, mergePage, mergeReadme, pageTemplate, parseCopyRecipe,
-  renderBlock, renderCatalogue, renderDefault, startMarker,
+  cell, endMarker, expectedPage, extractExample, firstDifference, firstParagraph, mergePage, mergeReadme, pageFiles, pageTemplate,
+  parseCopyRecipe, renderBlock, renderCatalogue, renderDefault, startMarker,
 } from '../../scripts/lib/construct-docs';
 
 const FIXTURE = `
@@ -228,6 +228,13 @@ describe('reading a page', () => {
     expect(() => parseCopyRecipe(recipe(full.replace('| dev packages | none |', '| dev packages | esbuild |')), 'thing.md'))
       .toThrow('thing.md: the copy recipe\'s "dev packages" row must list code spans or say none, got "esbuild"');
     expect(() => parseCopyRecipe('# no recipe\n', 'thing.md')).toThrow('thing.md: has no "## Copy recipe" section');
+  });
+
+  test("the pages folder's README.md, which explains the pages, is not a page", () => {
+    const pages = path.join(dir, 'pages');
+    fs.mkdirSync(pages);
+    for (const f of ['thing.md', 'README.md', 'notes.txt']) fs.writeFileSync(path.join(pages, f), '');
+    expect(pageFiles(pages)).toEqual([path.join(pages, 'thing.md')]);
   });
 
   test('the example is the one ts block', () => {
