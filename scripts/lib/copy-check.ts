@@ -217,6 +217,12 @@ export async function runTasks(tasks: readonly Task[], jobs: number, onResult?: 
   });
   const workers = Math.min(jobs, tasks.length);
   await Promise.all(Array.from({ length: workers }, (_, i) => worker(workers === 1 ? undefined : i % 2 === 0 ? 'typecheck' : 'synth')));
+  // A task no worker ran fails rather than passing unseen.
+  const ran = new Set(results.map((r) => r.id));
+  for (const task of tasks.filter((t) => !ran.has(t.id))) {
+    const checks = task.kind === 'typecheck' ? [TYPECHECK] : task.config.checks;
+    results.push({ id: task.id, outcomes: checks.map((check) => ({ check, failure: 'no worker ran this task' })), output: '', seconds: 0, memory: 0 });
+  }
   return results;
 }
 
