@@ -4,7 +4,8 @@
  * example; then tsc, and a synth of the example in a bare App, with the page's
  * feature flags (if it lists any), with cdk init's flags, twice in one stack, and
  * in two regions, the built-in validation's findings as errors throughout; and once
-more with the construct file in lib/ instead of lib/constructs/.
+ * more with the construct file in lib/ instead of lib/constructs/. Worker processes
+ * (scripts/copy-check/runner.ts) run the type-checks and synths of every app.
  * Failures listed in scripts/copy-check/expected-failures.ts are expected; any
  * other failure, or an expected one that passes, exits 1.
  *
@@ -15,16 +16,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EXPECTED_FAILURES } from './copy-check/expected-failures';
-import type { CheckOutcome, SynthCheck } from './copy-check/runner';
+import type { CheckOutcome, Task, TaskResult } from './copy-check/runner';
 import { readConstructApis } from './lib/construct-api';
 import { constructFiles, pagePath, ROOT } from './lib/construct-docs';
-import { ConstructResult, prepareApp, synthChecks, targetFromPage, typecheckApp, verdict } from './lib/copy-check';
+import { ConstructResult, prepareApp, presentOutcomes, runnerConfig, runTasks, targetFromPage, verdict } from './lib/copy-check';
 
 const HELP = `Usage: npm run copy-check -- [--only Name,Name] [--jobs N] [--keep]
 
 --only  check these constructs (class names); stale EXPECTED_FAILURES entries are then not reported
---jobs  processes at a time (default 2)
---keep  keep the temporary apps and print where they are`;
+--jobs  worker processes (default 2)
+--keep     keep the temporary apps and print where they are
+--verbose  print each task's CPU time as it ends`;
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -32,6 +34,7 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       jobs: { type: 'string', default: '2' },
       keep: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -48,50 +51,48 @@ async function main(): Promise<number> {
   if (only && apis.length !== only.length) throw new Error(`--only names unknown constructs: ${only.join(', ')}`);
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'copy-check-'));
   const targets = apis.map((api) => targetFromPage(api.name, api.className, fs.readFileSync(pagePath(api), 'utf8')));
+
+  // Per construct: a type-check and the synths of its app, and the other-directory synth of a second app.
+  const tasks: Task[] = [];
+  const owners = new Map<number, { className: string; dir: string }>();
+  const add = (className: string, dir: string, task: Task) => {
+    tasks.push(task);
+    owners.set(task.id, { className, dir });
+  };
+  for (const target of targets) {
+    const dir = path.join(base, target.name);
+    const moved = path.join(base, `${target.name}-other-directory`);
+    prepareApp(target, dir);
+    prepareApp(target, moved, 'other-directory');
+    add(target.className, dir, { id: tasks.length, kind: 'typecheck', dir });
+    add(target.className, dir, { id: tasks.length, kind: 'synth', config: runnerConfig(target, dir) });
+    add(target.className, moved, { id: tasks.length, kind: 'synth', config: runnerConfig(target, moved, 'other-directory') });
+  }
   const outcomes = new Map<string, CheckOutcome[]>(targets.map((t) => [t.className, []]));
   const seconds = new Map<string, number>();
-
-  const tasks = targets.flatMap((target) => {
-    const dir = path.join(base, target.name);
-    prepareApp(target, dir);
-    const checks: SynthCheck[] = ['bare-app', 'init-flags', 'twice-in-one-stack', 'two-regions'];
-    if (Object.keys(target.recipe.featureFlags).length > 0) checks.splice(1, 0, 'listed-flags');
-    const timed = (task: () => Promise<CheckOutcome[]>) => async () => {
-      const t0 = Date.now();
-      const result = await task();
-      seconds.set(target.className, (seconds.get(target.className) ?? 0) + (Date.now() - t0) / 1000);
-      outcomes.get(target.className)!.push(...result);
-    };
-    const moved = path.join(base, `${target.name}-other-directory`);
-    prepareApp(target, moved, 'other-directory');
-    return [
-      timed(async () => [await typecheckApp(dir)]),
-      timed(() => synthChecks(dir, target, checks)),
-      timed(() => synthChecks(moved, target, ['other-directory'], 'other-directory')),
-    ];
-  });
-  await pool(tasks, jobs);
+  const report = values.verbose ? (r: TaskResult) => {
+    const task = tasks[r.id];
+    const what = task.kind === 'typecheck' ? 'typecheck' : task.config.checks.join(',');
+    console.log(`${owners.get(r.id)!.className} ${what}: ${r.seconds.toFixed(1)} s of CPU, ${(r.memory / 2 ** 20).toFixed(0)} MiB of heap after`);
+  } : undefined;
+  for (const result of (await runTasks(tasks, jobs, report)).sort((a, b) => a.id - b.id)) {
+    const { className, dir } = owners.get(result.id)!;
+    outcomes.get(className)!.push(...presentOutcomes(result, dir));
+    seconds.set(className, (seconds.get(className) ?? 0) + result.seconds);
+  }
 
   const results: ConstructResult[] = targets.map((t) => ({ className: t.className, outcomes: outcomes.get(t.className)! }));
   for (const { className, outcomes: list } of results) {
     const failed = list.filter((o) => o.failure !== undefined).map((o) => o.check);
-    console.log(`${className}: ${list.length - failed.length}/${list.length} checks pass${failed.length ? ` (fail: ${failed.join(', ')})` : ''}, ${seconds.get(className)!.toFixed(1)} s of process time`);
+    console.log(`${className}: ${list.length - failed.length}/${list.length} checks pass${failed.length ? ` (fail: ${failed.join(', ')})` : ''}, ${seconds.get(className)!.toFixed(1)} s of CPU in its tasks`);
   }
   const { problems, known } = verdict(results, EXPECTED_FAILURES, only === undefined);
   if (known.length > 0) console.log(`\nExpected failures (scripts/copy-check/expected-failures.ts):\n${known.map((k) => `  ${k}`).join('\n')}`);
   if (problems.length > 0) console.error(`\nProblems:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-  console.log(`\n${targets.length} constructs in ${((Date.now() - started) / 1000).toFixed(1)} s with ${jobs} jobs.`);
+  console.log(`\n${targets.length} constructs in ${((Date.now() - started) / 1000).toFixed(1)} s with ${jobs} workers.`);
   if (values.keep) console.log(`Apps kept in ${base}`);
   else fs.rmSync(base, { recursive: true, force: true });
   return problems.length > 0 ? 1 : 0;
-}
-
-async function pool(tasks: Array<() => Promise<void>>, size: number): Promise<void> {
-  const queue = [...tasks];
-  const worker = async () => {
-    for (let task = queue.shift(); task; task = queue.shift()) await task();
-  };
-  await Promise.all(Array.from({ length: Math.min(size, queue.length) }, worker));
 }
 
 main().then((code) => (process.exitCode = code), (error: Error) => {

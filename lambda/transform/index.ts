@@ -3,14 +3,18 @@
  * Logs why records failed and emits counts as metrics. Nothing from a record reaches
  * the log: the reasons are categories, record ids are Firehose's own, and the names of
  * dropped fields are counted, not logged (a producer could key a field by card number).
+ *
+ * Environment: POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE, which Powertools
+ * reads. The construct sets a service name per delivery stream: it is the `service`
+ * dimension of every metric, so each stream's alarm counts only its own failed records.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { transformRecords } from './transform';
 
-const logger = new Logger({ serviceName: 'lake-transform' });
-const metrics = new Metrics({ namespace: 'DataLake', serviceName: 'lake-transform' });
+const logger = new Logger();
+const metrics = new Metrics();
 
 /** Failures logged one by one per batch; the rest only count. */
 const MAX_LOGGED_FAILURES = 20;

@@ -1319,6 +1319,14 @@ interface WorkflowOptions {
   readonly crawlerTimeout: Duration;
 }
 
+/** Sends a state's failures down the failure path, recording which state failed. */
+type OnError = (state: sfn.CustomState, name: string) => void;
+
+/** A Step Functions service integration. */
+function taskArn(api: string): string {
+  return `arn:${Aws.PARTITION}:states:::${api}`;
+}
+
 /**
  * The run, in JSONata states (https://docs.aws.amazon.com/step-functions/latest/dg/transforming-data.html).
  * Workflow variables carry the run: `$start`, `$end`, `$clusterId`, `$clusterTerminated`, and on
@@ -1332,13 +1340,27 @@ interface WorkflowOptions {
 class WorkflowBuilder {
   constructor(private readonly scope: Construct, private readonly o: WorkflowOptions) {}
 
+  /** The run: dates, lock, cluster and step, crawl, unlock; any failure goes down the failure path. */
   build(): sfn.IChainable {
-    const o = this.o;
-    const s = this.scope;
-    const arn = (api: string) => `arn:${Aws.PARTITION}:states:::${api}`;
-    const task = (id: string, stateJson: Record<string, unknown>) => new sfn.CustomState(s, id, { stateJson: { Type: 'Task', ...stateJson } });
+    const failurePath = this.failurePath();
+    const onError: OnError = (state, name) =>
+      state.addCatch(failurePath, {
+        errors: [sfn.Errors.ALL],
+        assign: { failedState: name, error: '{% $states.errorOutput.Error %}', cause: '{% $states.errorOutput.Cause %}' },
+      });
+    const acquire = this.acquireLock(onError);
+    const start = this.runDates(acquire);
+    const afterStep = this.clusterAndStep(acquire, onError);
+    afterStep.next(this.crawlAndRelease(onError, failurePath));
+    return start;
+  }
 
-    // --- failure path ---------------------------------------------------------------------
+  /**
+   * Terminates the cluster this run created (if it has not yet), releases the lock and fails
+   * with the failed state, its error and its cause.
+   */
+  private failurePath(): sfn.IChainable {
+    const s = this.scope;
     const failed = sfn.Fail.jsonata(s, 'RunFailed', {
       comment: 'Fails the execution with the failed state, its error and its cause',
       error: '{% $error %}',
@@ -1348,32 +1370,32 @@ class WorkflowBuilder {
     // A lock we no longer hold, or cannot release, expires with its run: fail with the real cause.
     releaseAfterFailure.addCatch(failed, { errors: [sfn.Errors.ALL] });
     releaseAfterFailure.next(failed);
+    if (!this.o.transient) return releaseAfterFailure;
 
-    let failurePath: sfn.IChainable = releaseAfterFailure;
-    if (o.transient) {
-      const terminate = task('TerminateAfterFailure', {
-        Resource: arn('elasticmapreduce:terminateCluster'),
-        Arguments: { ClusterId: '{% $clusterId %}' },
-        TimeoutSeconds: LOCK_TIMEOUT.toSeconds(),
-      });
-      terminate.addRetry({ errors: [sfn.Errors.ALL], maxAttempts: 4, interval: Duration.seconds(10), backoffRate: 2 });
-      // If EMR cannot be reached, the cluster's auto-termination after idle ends it.
-      terminate.addCatch(releaseAfterFailure, {
-        errors: [sfn.Errors.ALL],
-        assign: { cause: "{% $cause & ' (terminating cluster ' & $clusterId & ' failed too: ' & $states.errorOutput.Cause & '; it auto-terminates when idle)' %}" },
-      });
-      terminate.next(releaseAfterFailure);
-      failurePath = sfn.Choice.jsonata(s, 'TerminateIfCreated', { comment: 'A cluster this run created and has not terminated yet?' })
-        .when(sfn.Condition.jsonata("{% $type($clusterId) = 'string' and $not($clusterTerminated) %}"), terminate)
-        .otherwise(releaseAfterFailure);
-    }
-    const onError = (state: sfn.CustomState, name: string) =>
-      state.addCatch(failurePath, {
-        errors: [sfn.Errors.ALL],
-        assign: { failedState: name, error: '{% $states.errorOutput.Error %}', cause: '{% $states.errorOutput.Cause %}' },
-      });
+    const terminate = this.task('TerminateAfterFailure', {
+      Resource: taskArn('elasticmapreduce:terminateCluster'),
+      Arguments: { ClusterId: '{% $clusterId %}' },
+      TimeoutSeconds: LOCK_TIMEOUT.toSeconds(),
+    });
+    terminate.addRetry({ errors: [sfn.Errors.ALL], maxAttempts: 4, interval: Duration.seconds(10), backoffRate: 2 });
+    // If EMR cannot be reached, the cluster's auto-termination after idle ends it.
+    terminate.addCatch(releaseAfterFailure, {
+      errors: [sfn.Errors.ALL],
+      assign: { cause: "{% $cause & ' (terminating cluster ' & $clusterId & ' failed too: ' & $states.errorOutput.Cause & '; it auto-terminates when idle)' %}" },
+    });
+    terminate.next(releaseAfterFailure);
+    return sfn.Choice.jsonata(s, 'TerminateIfCreated', { comment: 'A cluster this run created and has not terminated yet?' })
+      .when(sfn.Condition.jsonata("{% $type($clusterId) = 'string' and $not($clusterTerminated) %}"), terminate)
+      .otherwise(releaseAfterFailure);
+  }
 
-    // --- dates --------------------------------------------------------------------------
+  /**
+   * The run's first and last day, given (`start`, `end`) or counted back from `asOf`
+   * (`lookbackDays`); real days, in order, at most MAX_RANGE_DAYS apart, else the run fails
+   * before it takes the lock. Returns the first state.
+   */
+  private runDates(next: sfn.IChainable): sfn.IChainable {
+    const s = this.scope;
     const start = sfn.Pass.jsonata(s, 'StartRun', {
       comment: 'Run variables; later states set them',
       assign: {
@@ -1415,20 +1437,33 @@ class WorkflowBuilder {
     const checkDates = sfn.Choice.jsonata(s, 'CheckDates');
     given.next(checkDates);
     lookback.next(checkDates);
+    checkDates
+      .when(
+        sfn.Condition.jsonata(
+          `{% ( $real := function($d) { ${day(millis('$d'))} = $d }; $real($start) and $real($end) and $start <= $end and ` +
+            `(${millis('$end')} - ${millis('$start')}) / 86400000 < ${MAX_RANGE_DAYS} ) %}`,
+        ),
+        next,
+      )
+      .otherwise(invalidDates);
+    return start.next(checkInput);
+  }
 
-    // --- lock ---------------------------------------------------------------------------
-    const acquire = task('AcquireLock', {
+  /** Takes the lock (or an expired one); a lock another run holds refuses the run, naming that run. */
+  private acquireLock(onError: OnError): sfn.CustomState {
+    const s = this.scope;
+    const acquire = this.task('AcquireLock', {
       Comment: 'One run at a time writes the output: take the lock, or an expired one',
-      Resource: arn('dynamodb:putItem'),
+      Resource: taskArn('dynamodb:putItem'),
       Arguments: {
-        TableName: o.tableName,
+        TableName: this.o.tableName,
         Item: {
           lockId: { S: LOCK_ID },
           holder: { S: '{% $states.context.Execution.Id %}' },
           runName: { S: '{% $states.context.Execution.Name %}' },
           start: { S: '{% $start %}' },
           end: { S: '{% $end %}' },
-          expiresAt: { N: `{% $string($floor($toMillis($states.context.Execution.StartTime) / 1000) + ${o.runTimeout.toSeconds()}) %}` },
+          expiresAt: { N: `{% $string($floor($toMillis($states.context.Execution.StartTime) / 1000) + ${this.o.runTimeout.toSeconds()}) %}` },
         },
         ConditionExpression: 'attribute_not_exists(lockId) OR expiresAt < :now OR holder = :me',
         ExpressionAttributeValues: {
@@ -1448,9 +1483,9 @@ class WorkflowBuilder {
         "{% 'Another run is writing the output: ' & $holderName & ' (' & $holderStart & '..' & $holderEnd & '), " +
         "its lock lasts until ' & $holderUntil & '. Runs are serialised: start this one again when that one has ended.' %}",
     });
-    const readHolder = task('ReadLockHolder', {
-      Resource: arn('dynamodb:getItem'),
-      Arguments: { TableName: o.tableName, Key: { lockId: { S: LOCK_ID } }, ConsistentRead: true },
+    const readHolder = this.task('ReadLockHolder', {
+      Resource: taskArn('dynamodb:getItem'),
+      Arguments: { TableName: this.o.tableName, Key: { lockId: { S: LOCK_ID } }, ConsistentRead: true },
       TimeoutSeconds: LOCK_TIMEOUT.toSeconds(),
       // The lock may have been released since: every value falls back to 'unknown'.
       Assign: {
@@ -1465,20 +1500,18 @@ class WorkflowBuilder {
     readHolder.next(refused);
     acquire.addCatch(readHolder, { errors: CONDITION_FAILED });
     onError(acquire, 'AcquireLock');
-    checkDates
-      .when(
-        sfn.Condition.jsonata(
-          `{% ( $real := function($d) { ${day(millis('$d'))} = $d }; $real($start) and $real($end) and $start <= $end and ` +
-            `(${millis('$end')} - ${millis('$start')}) / 86400000 < ${MAX_RANGE_DAYS} ) %}`,
-        ),
-        acquire,
-      )
-      .otherwise(invalidDates);
+    return acquire;
+  }
 
-    // --- cluster and step ---------------------------------------------------------------
-    const runStep = task('RunStep', {
+  /**
+   * After the lock: the step, on the persistent cluster, or on a cluster created for this run
+   * and terminated after it. Returns the last state of the two.
+   */
+  private clusterAndStep(acquire: sfn.CustomState, onError: OnError): sfn.CustomState {
+    const o = this.o;
+    const runStep = this.task('RunStep', {
       Comment: 'Adds the step and waits for it; a new cluster runs it once it has started',
-      Resource: arn('elasticmapreduce:addStep.sync'),
+      Resource: taskArn('elasticmapreduce:addStep.sync'),
       Arguments: {
         ClusterId: o.transient ? '{% $clusterId %}' : o.clusterId,
         Step: {
@@ -1491,37 +1524,37 @@ class WorkflowBuilder {
       TimeoutSeconds: o.stepTimeout.toSeconds(),
     });
     onError(runStep, 'RunStep');
-
-    let afterLock: sfn.IChainable = runStep;
-    let afterStep: sfn.CustomState = runStep;
-    if (o.transient) {
-      const create = task('CreateCluster', {
-        Comment: 'RunJobFlow, request-response: the cluster id is known at once, so every later failure can terminate it',
-        Resource: arn('elasticmapreduce:createCluster'),
-        Arguments: o.createClusterRequest,
-        TimeoutSeconds: CREATE_TIMEOUT.toSeconds(),
-        Assign: { clusterId: '{% $states.result.ClusterId %}' },
-      });
-      // No Retry: RunJobFlow is not idempotent. A cluster created by a call that still failed
-      // has no steps, so it is idle and auto-terminates.
-      onError(create, 'CreateCluster');
-      create.next(runStep);
-      afterLock = create;
-      const terminate = task('TerminateCluster', {
-        Resource: arn('elasticmapreduce:terminateCluster.sync'),
-        Arguments: { ClusterId: '{% $clusterId %}' },
-        TimeoutSeconds: TERMINATE_TIMEOUT.toSeconds(),
-        Assign: { clusterTerminated: true },
-      });
-      terminate.addRetry({ errors: [sfn.Errors.TASKS_FAILED], maxAttempts: 3, interval: Duration.seconds(10), backoffRate: 2 });
-      onError(terminate, 'TerminateCluster');
-      runStep.next(terminate);
-      afterStep = terminate;
+    if (!o.transient) {
+      acquire.next(runStep);
+      return runStep;
     }
-    acquire.next(afterLock);
+    const create = this.task('CreateCluster', {
+      Comment: 'RunJobFlow, request-response: the cluster id is known at once, so every later failure can terminate it',
+      Resource: taskArn('elasticmapreduce:createCluster'),
+      Arguments: o.createClusterRequest,
+      TimeoutSeconds: CREATE_TIMEOUT.toSeconds(),
+      Assign: { clusterId: '{% $states.result.ClusterId %}' },
+    });
+    // No Retry: RunJobFlow is not idempotent. A cluster created by a call that still failed
+    // has no steps, so it is idle and auto-terminates.
+    onError(create, 'CreateCluster');
+    create.next(runStep);
+    const terminate = this.task('TerminateCluster', {
+      Resource: taskArn('elasticmapreduce:terminateCluster.sync'),
+      Arguments: { ClusterId: '{% $clusterId %}' },
+      TimeoutSeconds: TERMINATE_TIMEOUT.toSeconds(),
+      Assign: { clusterTerminated: true },
+    });
+    terminate.addRetry({ errors: [sfn.Errors.TASKS_FAILED], maxAttempts: 3, interval: Duration.seconds(10), backoffRate: 2 });
+    onError(terminate, 'TerminateCluster');
+    runStep.next(terminate);
+    acquire.next(create);
+    return terminate;
+  }
 
-    // --- crawl and unlock ---------------------------------------------------------------
-    const succeeded = sfn.Succeed.jsonata(s, 'RunSucceeded', {
+  /** The crawl (when there is a crawler), then the lock's release and success. */
+  private crawlAndRelease(onError: OnError, failurePath: sfn.IChainable): sfn.IChainable {
+    const succeeded = sfn.Succeed.jsonata(this.scope, 'RunSucceeded', {
       outputs: { start: '{% $start %}', end: '{% $end %}', clusterId: '{% $clusterId %}' },
     });
     const release = this.releaseLock('ReleaseLock');
@@ -1529,51 +1562,37 @@ class WorkflowBuilder {
     release.addCatch(succeeded, { errors: CONDITION_FAILED });
     onError(release, 'ReleaseLock');
     release.next(succeeded);
+    return this.o.crawlerName === undefined ? release : this.crawl(this.o.crawlerName, release, onError, failurePath);
+  }
 
-    if (o.crawlerName === undefined) {
-      afterStep.next(release);
-    } else {
-      afterStep.next(this.crawl(o.crawlerName, release, onError, failurePath));
-    }
-
-    return start.next(checkInput);
+  private task(id: string, stateJson: Record<string, unknown>): sfn.CustomState {
+    return new sfn.CustomState(this.scope, id, { stateJson: { Type: 'Task', ...stateJson } });
   }
 
   /** Start the crawler (waiting out a crawl already running) and poll it until it is READY again. */
-  private crawl(
-    crawlerName: string,
-    next: sfn.IChainable,
-    onError: (state: sfn.CustomState, name: string) => void,
-    failurePath: sfn.IChainable,
-  ): sfn.IChainable {
+  private crawl(crawlerName: string, next: sfn.IChainable, onError: OnError, failurePath: sfn.IChainable): sfn.IChainable {
     const s = this.scope;
     const pollSeconds = CRAWLER_POLL.toSeconds();
     const maxPolls = Math.ceil(this.o.crawlerTimeout.toSeconds() / pollSeconds);
-    const startCrawler = new sfn.CustomState(s, 'StartCrawler', {
-      stateJson: {
-        Type: 'Task',
-        Resource: `arn:${Aws.PARTITION}:states:::aws-sdk:glue:startCrawler`,
-        Arguments: { Name: crawlerName },
-        TimeoutSeconds: LOCK_TIMEOUT.toSeconds(),
-        Assign: { crawlPolls: 0 },
-      },
+    const startCrawler = this.task('StartCrawler', {
+      Resource: taskArn('aws-sdk:glue:startCrawler'),
+      Arguments: { Name: crawlerName },
+      TimeoutSeconds: LOCK_TIMEOUT.toSeconds(),
+      Assign: { crawlPolls: 0 },
     });
     // A scheduled or manual crawl may be running: wait for it, within the crawler timeout.
     startCrawler.addRetry({ errors: ['Glue.CrawlerRunningException'], maxAttempts: maxPolls, interval: CRAWLER_POLL, backoffRate: 1 });
     startCrawler.addRetry({ errors: [sfn.Errors.TASKS_FAILED], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
     onError(startCrawler, 'StartCrawler');
     const wait = sfn.Wait.jsonata(s, 'WaitForCrawler', { time: sfn.WaitTime.duration(CRAWLER_POLL) });
-    const getCrawler = new sfn.CustomState(s, 'GetCrawler', {
-      stateJson: {
-        Type: 'Task',
-        Resource: `arn:${Aws.PARTITION}:states:::aws-sdk:glue:getCrawler`,
-        Arguments: { Name: crawlerName },
-        TimeoutSeconds: LOCK_TIMEOUT.toSeconds(),
-        Assign: {
-          crawlerState: '{% $states.result.Crawler.State %}',
-          lastCrawl: '{% $states.result.Crawler.LastCrawl %}',
-          crawlPolls: '{% $crawlPolls + 1 %}',
-        },
+    const getCrawler = this.task('GetCrawler', {
+      Resource: taskArn('aws-sdk:glue:getCrawler'),
+      Arguments: { Name: crawlerName },
+      TimeoutSeconds: LOCK_TIMEOUT.toSeconds(),
+      Assign: {
+        crawlerState: '{% $states.result.Crawler.State %}',
+        lastCrawl: '{% $states.result.Crawler.LastCrawl %}',
+        crawlPolls: '{% $crawlPolls + 1 %}',
       },
     });
     getCrawler.addRetry({ errors: [sfn.Errors.TASKS_FAILED], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });
@@ -1600,18 +1619,15 @@ class WorkflowBuilder {
 
   /** Deletes the lock only if this run holds it; a lock held by another run is not retried. */
   private releaseLock(id: string): sfn.CustomState {
-    const release = new sfn.CustomState(this.scope, id, {
-      stateJson: {
-        Type: 'Task',
-        Resource: `arn:${Aws.PARTITION}:states:::dynamodb:deleteItem`,
-        Arguments: {
-          TableName: this.o.tableName,
-          Key: { lockId: { S: LOCK_ID } },
-          ConditionExpression: 'holder = :me',
-          ExpressionAttributeValues: { ':me': { S: '{% $states.context.Execution.Id %}' } },
-        },
-        TimeoutSeconds: LOCK_TIMEOUT.toSeconds(),
+    const release = this.task(id, {
+      Resource: taskArn('dynamodb:deleteItem'),
+      Arguments: {
+        TableName: this.o.tableName,
+        Key: { lockId: { S: LOCK_ID } },
+        ConditionExpression: 'holder = :me',
+        ExpressionAttributeValues: { ':me': { S: '{% $states.context.Execution.Id %}' } },
       },
+      TimeoutSeconds: LOCK_TIMEOUT.toSeconds(),
     });
     release.addRetry({ errors: CONDITION_FAILED, maxAttempts: 0 });
     release.addRetry({ errors: [sfn.Errors.TASKS_FAILED], maxAttempts: 3, interval: Duration.seconds(5), backoffRate: 2 });

@@ -76,6 +76,19 @@ export interface DataLakeStorageProps {
 const MIN_DAYS_BEFORE_STANDARD_IA = 30;
 const MIN_DAYS_IN_STANDARD_IA = 30;
 
+/** The props with their defaults, validated. */
+interface Settings {
+  readonly removalPolicy: RemovalPolicy;
+  readonly autoDeleteObjects: boolean;
+  readonly versioned: boolean;
+  readonly iaDays: number;
+  readonly glacierDays: number;
+  readonly tieringDays: number;
+  readonly resultsDays: number;
+  readonly noncurrentDays: number;
+  readonly logsDays: number;
+}
+
 /**
  * The lake's S3 zones and their key.
  *
@@ -84,7 +97,9 @@ const MIN_DAYS_IN_STANDARD_IA = 30;
  * - queryResults: Athena results. Expire.
  * - accessLogs: S3 server access logs of the other three. SSE-S3, because S3 log delivery
  *   cannot write to SSE-KMS buckets. Versioned like the others, so a deleted or overwritten
- *   log stays recoverable until its noncurrent version expires.
+ *   log stays recoverable until its noncurrent version expires. Its bucket policy lets the S3
+ *   logging service write each zone's logs under that zone's prefix, so it needs no ACL and
+ *   no feature flag.
  *
  * Every bucket blocks public access, enforces TLS and bucket-owner ownership, and
  * aborts incomplete multipart uploads after one day.
@@ -100,118 +115,125 @@ export class DataLakeStorage extends Construct {
   /** Log group of the stack's auto-delete-objects function, with autoDeleteObjects. */
   public readonly autoDeleteLogGroup?: logs.LogGroup;
 
+  private readonly settings: Settings;
+
   constructor(scope: Construct, id: string, props: DataLakeStorageProps = {}) {
     super(scope, id);
+    this.settings = resolveSettings(props);
+    const { iaDays, glacierDays, tieringDays, resultsDays } = this.settings;
 
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const autoDeleteObjects = props.autoDeleteObjects ?? false;
-    const versioned = props.versioned ?? true;
-    const iaDays = props.rawInfrequentAccessAfterDays ?? 30;
-    const glacierDays = props.rawGlacierAfterDays ?? 90;
-    const tieringDays = props.curatedIntelligentTieringAfterDays ?? 0;
-    const resultsDays = props.queryResultsExpireAfterDays ?? 7;
-    const noncurrentDays = props.noncurrentVersionExpireAfterDays ?? 30;
-    const logsDays = props.accessLogsExpireAfterDays ?? 90;
-
-    if (autoDeleteObjects && removalPolicy !== RemovalPolicy.DESTROY) {
-      throw new Error(
-        `DataLakeStorage: autoDeleteObjects needs removalPolicy DESTROY, got ${removalPolicy}`,
-      );
+    this.key = this.createKey(props.keyAlias);
+    this.accessLogsBucket = this.createAccessLogsBucket();
+    this.rawBucket = this.createZone('Raw', 'raw/', {
+      id: 'AgeToColderStorage',
+      transitions: [
+        { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(iaDays) },
+        { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(glacierDays) },
+      ],
+    });
+    this.curatedBucket = this.createZone('Curated', 'curated/', {
+      id: 'IntelligentTiering',
+      transitions: [{ storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: Duration.days(tieringDays) }],
+    });
+    this.queryResultsBucket = this.createZone('QueryResults', 'query-results/', {
+      id: 'ExpireResults',
+      expiration: Duration.days(resultsDays),
+    });
+    this.acknowledgeNoReplication();
+    if (this.settings.autoDeleteObjects) {
+      this.autoDeleteLogGroup = this.giveAutoDeleteALogGroup(
+        props.autoDeleteLogRetention ?? logs.RetentionDays.ONE_MONTH, props.logEncryptionKey);
     }
-    requireWholeDays('rawInfrequentAccessAfterDays', iaDays, MIN_DAYS_BEFORE_STANDARD_IA);
-    requireWholeDays('rawGlacierAfterDays', glacierDays, iaDays + MIN_DAYS_IN_STANDARD_IA,
-      `${iaDays + MIN_DAYS_IN_STANDARD_IA} (rawInfrequentAccessAfterDays + ${MIN_DAYS_IN_STANDARD_IA} days in Standard-IA)`);
-    requireWholeDays('curatedIntelligentTieringAfterDays', tieringDays, 0);
-    requireWholeDays('queryResultsExpireAfterDays', resultsDays, 1);
-    requireWholeDays('noncurrentVersionExpireAfterDays', noncurrentDays, 1);
-    requireWholeDays('accessLogsExpireAfterDays', logsDays, 1);
+  }
 
-    this.key = new kms.Key(this, 'Key', {
+  private createKey(alias: string | undefined): kms.Key {
+    return new kms.Key(this, 'Key', {
       description: 'Data lake: raw, curated and query-results zones',
       enableKeyRotation: true,
-      alias: props.keyAlias,
-      removalPolicy,
+      alias,
+      removalPolicy: this.settings.removalPolicy,
       pendingWindow: Duration.days(7),
     });
+  }
 
-    const common: s3.BucketProps = {
+  /** What every bucket has: no public access, TLS 1.2 only, no ACLs, the removal settings. */
+  private commonBucketProps(): s3.BucketProps {
+    return {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy,
-      autoDeleteObjects,
+      removalPolicy: this.settings.removalPolicy,
+      autoDeleteObjects: this.settings.autoDeleteObjects,
+      versioned: this.settings.versioned,
     };
-    const abortUploads: s3.LifecycleRule = {
-      id: 'AbortIncompleteMultipartUploads',
-      abortIncompleteMultipartUploadAfter: Duration.days(1),
-    };
-    const expireNoncurrent: s3.LifecycleRule[] = versioned
-      ? [{ id: 'ExpireNoncurrentVersions', noncurrentVersionExpiration: Duration.days(noncurrentDays) }]
-      : [];
-    const encrypted: s3.BucketProps = {
-      ...common,
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: this.key,
-      bucketKeyEnabled: true,
-      versioned,
-    };
+  }
 
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
-      ...common,
+  /** Aborting stale multipart uploads, and expiring noncurrent versions when versioned, then `own`. */
+  private lifecycleRules(own: s3.LifecycleRule): s3.LifecycleRule[] {
+    const { versioned, noncurrentDays } = this.settings;
+    return [
+      { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ...(versioned ? [{ id: 'ExpireNoncurrentVersions', noncurrentVersionExpiration: Duration.days(noncurrentDays) }] : []),
+      own,
+    ];
+  }
+
+  private createAccessLogsBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogs', {
+      ...this.commonBucketProps(),
       encryption: s3.BucketEncryption.S3_MANAGED,
-      versioned,
-      lifecycleRules: [abortUploads, ...expireNoncurrent, { id: 'ExpireLogs', expiration: Duration.days(logsDays) }],
+      lifecycleRules: this.lifecycleRules({ id: 'ExpireLogs', expiration: Duration.days(this.settings.logsDays) }),
     });
-    acknowledge(this.accessLogsBucket, 'S3DefaultEncryptionKMS',
+    acknowledge(bucket, 'S3DefaultEncryptionKMS',
       'S3 server access log delivery writes only to a target bucket with SSE-S3 default encryption ' +
         '(https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html); the logs hold request ' +
         'metadata, not object data, and the bucket blocks public access and enforces TLS.');
+    return bucket;
+  }
 
-    this.rawBucket = new s3.Bucket(this, 'Raw', {
-      ...encrypted,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'raw/',
-      lifecycleRules: [
-        abortUploads,
-        ...expireNoncurrent,
-        {
-          id: 'AgeToColderStorage',
-          transitions: [
-            { storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(iaDays) },
-            { storageClass: s3.StorageClass.GLACIER, transitionAfter: Duration.days(glacierDays) },
-          ],
-        },
-      ],
+  /** A zone bucket, encrypted with the lake key, that logs to the access-logs bucket under `logPrefix`. */
+  private createZone(id: string, logPrefix: string, rule: s3.LifecycleRule): s3.Bucket {
+    const bucket = new s3.Bucket(this, id, {
+      ...this.commonBucketProps(),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      lifecycleRules: this.lifecycleRules(rule),
     });
+    this.logAccessTo(bucket, logPrefix);
+    return bucket;
+  }
 
-    this.curatedBucket = new s3.Bucket(this, 'Curated', {
-      ...encrypted,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'curated/',
-      lifecycleRules: [
-        abortUploads,
-        ...expireNoncurrent,
-        {
-          id: 'IntelligentTiering',
-          transitions: [
-            { storageClass: s3.StorageClass.INTELLIGENT_TIERING, transitionAfter: Duration.days(tieringDays) },
-          ],
-        },
-      ],
-    });
+  /**
+   * Server access logging of `source` to the access-logs bucket under `prefix`. With
+   * bucket-owner-enforced ownership ACLs are off, so the log delivery group cannot be granted
+   * by ACL; the target's bucket policy grants the logging service principal s3:PutObject,
+   * for this source bucket and account only
+   * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html#grant-log-delivery-permissions-general,
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketLogging.html). The L2's
+   * `serverAccessLogsBucket` does this only with the feature flag
+   * `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`, and without it sets the
+   * LogDeliveryWrite ACL, which this ownership setting forbids; so the logging
+   * configuration is set here, on the bucket's L1, and works with or without the flag.
+   */
+  private logAccessTo(source: s3.Bucket, prefix: string): void {
+    (source.node.defaultChild as s3.CfnBucket).loggingConfiguration = {
+      destinationBucketName: this.accessLogsBucket.bucketName,
+      logFilePrefix: prefix,
+    };
+    this.accessLogsBucket.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+      actions: ['s3:PutObject'],
+      resources: [this.accessLogsBucket.arnForObjects(`${prefix}*`)],
+      conditions: {
+        ArnLike: { 'aws:SourceArn': source.bucketArn },
+        StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+      },
+    }));
+  }
 
-    this.queryResultsBucket = new s3.Bucket(this, 'QueryResults', {
-      ...encrypted,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'query-results/',
-      lifecycleRules: [
-        abortUploads,
-        ...expireNoncurrent,
-        { id: 'ExpireResults', expiration: Duration.days(resultsDays) },
-      ],
-    });
-
+  private acknowledgeNoReplication(): void {
     const replication: Array<[s3.Bucket, string]> = [
       [this.rawBucket, 'The raw zone is the source of truth. Replication needs a destination bucket and key in a second Region, ' +
         'which a single-Region deployment cannot create and which doubles where card data lives; versioning, RETAIN and ' +
@@ -223,10 +245,6 @@ export class DataLakeStorage extends Construct {
         'there. They are versioned and expire on a schedule.'],
     ];
     for (const [bucket, reason] of replication) acknowledge(bucket, 'S3BucketReplicationEnabled', reason);
-    if (autoDeleteObjects) {
-      this.autoDeleteLogGroup = this.giveAutoDeleteALogGroup(
-        props.autoDeleteLogRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy, props.logEncryptionKey);
-    }
   }
 
   /**
@@ -235,9 +253,8 @@ export class DataLakeStorage extends Construct {
    * has no retention and outlives the stack. Its Ref makes the function wait for the group
    * on create and go first on delete.
    */
-  private giveAutoDeleteALogGroup(
-    retention: logs.RetentionDays, removalPolicy: RemovalPolicy, encryptionKey?: kms.IKey,
-  ): logs.LogGroup | undefined {
+  private giveAutoDeleteALogGroup(retention: logs.RetentionDays, encryptionKey?: kms.IKey): logs.LogGroup | undefined {
+    const removalPolicy = this.settings.removalPolicy;
     const provider = Stack.of(this).node.tryFindChild('Custom::S3AutoDeleteObjectsCustomResourceProvider');
     const handler = provider?.node.tryFindChild('Handler');
     if (!provider || !CfnResource.isCfnResource(handler)) return undefined;
@@ -309,6 +326,32 @@ function admitLogGroup(scope: Construct, key: kms.IKey, logGroupName: string): v
 
 function acknowledge(bucket: s3.Bucket, rule: string, reason: string): void {
   for (const pack of COMPLIANCE_PACKS) Validations.of(bucket).acknowledge({ id: `${pack}-${rule}`, reason });
+}
+
+function resolveSettings(props: DataLakeStorageProps): Settings {
+  const settings: Settings = {
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    autoDeleteObjects: props.autoDeleteObjects ?? false,
+    versioned: props.versioned ?? true,
+    iaDays: props.rawInfrequentAccessAfterDays ?? 30,
+    glacierDays: props.rawGlacierAfterDays ?? 90,
+    tieringDays: props.curatedIntelligentTieringAfterDays ?? 0,
+    resultsDays: props.queryResultsExpireAfterDays ?? 7,
+    noncurrentDays: props.noncurrentVersionExpireAfterDays ?? 30,
+    logsDays: props.accessLogsExpireAfterDays ?? 90,
+  };
+  const { iaDays } = settings;
+  if (settings.autoDeleteObjects && settings.removalPolicy !== RemovalPolicy.DESTROY) {
+    throw new Error(`DataLakeStorage: autoDeleteObjects needs removalPolicy DESTROY, got ${settings.removalPolicy}`);
+  }
+  requireWholeDays('rawInfrequentAccessAfterDays', iaDays, MIN_DAYS_BEFORE_STANDARD_IA);
+  requireWholeDays('rawGlacierAfterDays', settings.glacierDays, iaDays + MIN_DAYS_IN_STANDARD_IA,
+    `${iaDays + MIN_DAYS_IN_STANDARD_IA} (rawInfrequentAccessAfterDays + ${MIN_DAYS_IN_STANDARD_IA} days in Standard-IA)`);
+  requireWholeDays('curatedIntelligentTieringAfterDays', settings.tieringDays, 0);
+  requireWholeDays('queryResultsExpireAfterDays', settings.resultsDays, 1);
+  requireWholeDays('noncurrentVersionExpireAfterDays', settings.noncurrentDays, 1);
+  requireWholeDays('accessLogsExpireAfterDays', settings.logsDays, 1);
+  return settings;
 }
 
 function requireWholeDays(prop: string, value: number, min: number, minText = String(min)): void {

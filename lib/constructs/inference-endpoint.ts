@@ -226,77 +226,52 @@ export class InferenceEndpoint extends Construct {
   public readonly clientErrorsAlarm: cloudwatch.Alarm;
   public readonly latencyAlarm: cloudwatch.Alarm;
 
+  private readonly settings: Settings;
+
   constructor(scope: Construct, id: string, props: InferenceEndpointProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const compute = props.compute ?? 'serverless';
-    if (compute !== 'serverless' && compute !== 'instance') {
-      throw new Error(`InferenceEndpoint: compute must be 'serverless' or 'instance', got ${String(compute)}`);
-    }
-    this.serverless = compute === 'serverless';
-    const memorySizeInMb = props.memorySizeInMb ?? 2048;
-    const maxConcurrency = props.maxConcurrency ?? 5;
-    const instanceType = props.instanceType ?? 'ml.m5.large';
-    const instanceCount = props.instanceCount ?? 1;
-    const maxInstanceCount = props.maxInstanceCount ?? instanceCount;
-    const targetInvocations = props.targetInvocationsPerInstance ?? 1000;
-    const latencyThreshold = props.latencyAlarmThreshold ?? Duration.seconds(1);
-    const samplingPercentage = props.dataCapture?.samplingPercentage ?? 100;
-    const capturePrefix = props.dataCapture?.prefix ?? 'data-capture';
-    const localStorage = hasLocalInstanceStorage(instanceType);
+    this.settings = resolveSettings(this, props);
+    const { endpointName } = this.settings;
+    this.serverless = this.settings.serverless;
 
-    if (this.serverless) {
-      const instanceOnly: Array<[string, unknown]> = [
-        ['vpc', props.vpc], ['vpcSubnets', props.vpcSubnets], ['securityGroups', props.securityGroups],
-        ['dataCapture', props.dataCapture], ['encryptionKey', props.encryptionKey], ['networkIsolation', props.networkIsolation],
-        ['instanceType', props.instanceType], ['instanceCount', props.instanceCount], ['maxInstanceCount', props.maxInstanceCount],
-        ['targetInvocationsPerInstance', props.targetInvocationsPerInstance],
-      ];
-      const set = instanceOnly.find(([, v]) => v !== undefined);
-      if (set) {
-        throw new Error(`InferenceEndpoint: ${set[0]} needs compute 'instance'; serverless endpoints support no VPC, data capture, network isolation, KMS volume key or instances`);
-      }
-      if (!MEMORY_SIZES.includes(memorySizeInMb)) {
-        throw new Error(`InferenceEndpoint: memorySizeInMb must be one of ${MEMORY_SIZES.join(', ')}, got ${memorySizeInMb}`);
-      }
-      if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 200) {
-        throw new Error(`InferenceEndpoint: maxConcurrency must be a whole number 1–200, got ${maxConcurrency}`);
-      }
-    } else {
-      if (props.memorySizeInMb !== undefined || props.maxConcurrency !== undefined) {
-        throw new Error(`InferenceEndpoint: ${props.memorySizeInMb !== undefined ? 'memorySizeInMb' : 'maxConcurrency'} needs compute 'serverless'`);
-      }
-      if (!INSTANCE_TYPE_PATTERN.test(instanceType)) {
-        throw new Error(`InferenceEndpoint: instanceType must look like ml.<family>.<size>, got ${instanceType}`);
-      }
-      if (!Number.isInteger(instanceCount) || instanceCount < 1) {
-        throw new Error(`InferenceEndpoint: instanceCount must be a whole number ≥ 1, got ${instanceCount}`);
-      }
-      if (!Number.isInteger(maxInstanceCount) || maxInstanceCount < instanceCount) {
-        throw new Error(`InferenceEndpoint: maxInstanceCount must be a whole number ≥ instanceCount (${instanceCount}), got ${maxInstanceCount}`);
-      }
-      if (!(targetInvocations > 0)) {
-        throw new Error(`InferenceEndpoint: targetInvocationsPerInstance must be > 0, got ${targetInvocations}`);
-      }
-      if (props.encryptionKey && localStorage) {
-        throw new Error(`InferenceEndpoint: encryptionKey cannot be used with ${instanceType}, whose local NVMe storage SageMaker encrypts in hardware (it rejects a KmsKeyId)`);
-      }
-      if ((props.vpcSubnets || props.securityGroups) && !props.vpc) {
-        throw new Error(`InferenceEndpoint: ${props.vpcSubnets ? 'vpcSubnets' : 'securityGroups'} needs vpc`);
-      }
-      if (!Number.isInteger(samplingPercentage) || samplingPercentage < 1 || samplingPercentage > 100) {
-        throw new Error(`InferenceEndpoint: dataCapture.samplingPercentage must be a whole number 1–100, got ${samplingPercentage}`);
-      }
-    }
-    const endpointName = props.endpointName ?? defaultEndpointName(this);
-    if (Token.isUnresolved(endpointName) || !ENDPOINT_NAME_PATTERN.test(endpointName)) {
-      throw new Error(`InferenceEndpoint: endpointName must be 1–63 letters, digits and hyphens, starting and ending with a letter or digit, got ${endpointName}`);
-    }
-    if (!Token.isUnresolved(stack.region) && !SUPPORTED_REGIONS.includes(stack.region)) {
-      throw new Error(`InferenceEndpoint: region must be one of ${SUPPORTED_REGIONS.join(', ')}, got ${stack.region}`);
-    }
+    const image = this.frameworkImage();
+    this.imageUri = image.uri;
+    this.encryptionKey = this.createKey(props);
+    this.role = this.createRole(props.modelData, image.registryAccount);
+    this.logGroup = this.createLogGroup(endpointName, props);
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'EndpointMetrics',
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/Endpoints', 'AWS/SageMaker'] } },
+    }));
+    const network = props.vpc ? this.containerNetwork(props.vpc, props.vpcSubnets, props.securityGroups) : undefined;
+    this.securityGroups = network?.securityGroups ?? [];
+    this.model = this.createModel(props, network?.vpcConfig);
+    const dataCaptureConfig = props.dataCapture ? this.dataCapture(props.dataCapture) : undefined;
 
-    // Image: region → registry account, resolved by CloudFormation; the rule fails the deploy clearly elsewhere.
+    this.endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
+      productionVariants: [this.productionVariant()],
+      kmsKeyId: this.encryptionKey?.keyArn,
+      dataCaptureConfig,
+    });
+    this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', { endpointName, endpointConfigName: this.endpointConfig.attrEndpointConfigName });
+    // SageMaker creates the group when the endpoint starts; it must exist by then (and outlive the endpoint on delete).
+    this.endpoint.addResourceDependency(this.logGroup.node.defaultChild as CfnResource);
+    this.acknowledgeFindings(props.dataCapture ? `${this.settings.capturePrefix}/*` : undefined);
+    this.endpointName = this.endpoint.attrEndpointName;
+    // Ref of AWS::SageMaker::Endpoint is its ARN (SageMaker lower-cases the name in it).
+    this.endpointArn = this.endpoint.ref;
+
+    if (!this.serverless && this.settings.maxInstanceCount > this.settings.instanceCount) this.scalableTarget = this.createScaling();
+    [this.serverErrorsAlarm, this.clientErrorsAlarm, this.latencyAlarm] = this.createAlarms(new cloudwatchActions.SnsAction(props.alarmTopic));
+  }
+
+  /**
+   * The framework image: region → registry account, resolved by CloudFormation from a
+   * mapping; a template rule fails the deploy clearly in a region outside it.
+   */
+  private frameworkImage(): { uri: string; registryAccount: string } {
     const registries = new CfnMapping(this, 'ImageRegistry', {
       mapping: Object.fromEntries(Object.entries(IMAGE_REGISTRY_ACCOUNTS).map(([r, account]) => [r, { account }])),
     });
@@ -307,75 +282,73 @@ export class InferenceEndpoint extends Construct {
       }],
     });
     const registryAccount = registries.findInMap(Aws.REGION, 'account');
-    this.imageUri = `${registryAccount}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${IMAGE_REPOSITORY}:${IMAGE_TAG}`;
+    return { uri: `${registryAccount}.dkr.ecr.${Aws.REGION}.${Aws.URL_SUFFIX}/${IMAGE_REPOSITORY}:${IMAGE_TAG}`, registryAccount };
+  }
 
-    this.encryptionKey = this.serverless || localStorage
-      ? undefined
-      : props.encryptionKey ?? new kms.Key(this, 'Key', {
-        description: 'SageMaker endpoint storage volume and data capture',
-        enableKeyRotation: true,
-        removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-        pendingWindow: Duration.days(7),
-      });
+  /** The ML storage volume's key: none for serverless or local-NVMe instance types, else the given one or a new one. */
+  private createKey(props: InferenceEndpointProps): kms.IKey | undefined {
+    if (this.serverless || this.settings.localStorage) return undefined;
+    return props.encryptionKey ?? new kms.Key(this, 'Key', {
+      description: 'SageMaker endpoint storage volume and data capture',
+      enableKeyRotation: true,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      pendingWindow: Duration.days(7),
+    });
+  }
 
-    this.role = new iam.Role(this, 'Role', {
+  /** The execution role: reads the model artifact and pulls the framework image. */
+  private createRole(modelData: ModelArtifactLocation, registryAccount: string): iam.Role {
+    const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
       description: 'SageMaker execution role: reads the model artifact and pulls the framework image',
     });
-    const { bucket, objectKey } = props.modelData;
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'ReadModelArtifact',
       actions: ['s3:GetObject'],
-      resources: [bucket.arnForObjects(objectKey)],
+      resources: [modelData.bucket.arnForObjects(modelData.objectKey)],
     }));
-    bucket.encryptionKey?.grantDecrypt(this.role);
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+    modelData.bucket.encryptionKey?.grantDecrypt(role);
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'PullFrameworkImage',
       actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-      resources: [stack.formatArn({ service: 'ecr', account: registryAccount, resource: 'repository', resourceName: IMAGE_REPOSITORY })],
+      resources: [Stack.of(this).formatArn({ service: 'ecr', account: registryAccount, resource: 'repository', resourceName: IMAGE_REPOSITORY })],
     }));
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'EcrLogin',
       actions: ['ecr:GetAuthorizationToken'],
       resources: ['*'],
     }));
-    this.logGroup = this.createLogGroup(endpointName, props);
-    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      sid: 'EndpointMetrics',
-      actions: ['cloudwatch:PutMetricData'],
-      resources: ['*'],
-      conditions: { StringLike: { 'cloudwatch:namespace': ['/aws/sagemaker/Endpoints', 'AWS/SageMaker'] } },
-    }));
+    return role;
+  }
 
-    // Network: instance mode only.
-    let vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined;
-    this.securityGroups = [];
-    if (props.vpc) {
-      const vpc = props.vpc;
-      this.securityGroups = props.securityGroups ?? [this.defaultSecurityGroup(vpc)];
-      const selection = props.vpcSubnets ?? { subnets: vpc.isolatedSubnets.length > 0 ? vpc.isolatedSubnets : vpc.privateSubnets };
-      const subnetIds = vpc.selectSubnets(selection).subnetIds;
-      if (subnetIds.length === 0) {
-        throw new Error('InferenceEndpoint: vpc must have private subnets (isolated or with egress), or pass vpcSubnets');
-      }
-      vpcConfig = { subnets: subnetIds, securityGroupIds: this.securityGroups.map((g) => g.securityGroupId) };
-      // SageMaker creates the container's network interfaces with the execution role.
-      this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'ContainerNetworkInterfaces',
-        actions: [
-          'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface',
-          'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeDhcpOptions', 'ec2:DescribeNetworkInterfaces',
-          'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs',
-        ],
-        resources: ['*'],
-      }));
+  /** Instance mode in a VPC: the subnets and security groups, and the ENI permissions SageMaker uses the execution role for. */
+  private containerNetwork(
+    vpc: ec2.IVpc, vpcSubnets: ec2.SubnetSelection | undefined, securityGroups: ec2.ISecurityGroup[] | undefined,
+  ): { vpcConfig: sagemaker.CfnModel.VpcConfigProperty; securityGroups: ec2.ISecurityGroup[] } {
+    const groups = securityGroups ?? [this.defaultSecurityGroup(vpc)];
+    const selection = vpcSubnets ?? { subnets: vpc.isolatedSubnets.length > 0 ? vpc.isolatedSubnets : vpc.privateSubnets };
+    const subnetIds = vpc.selectSubnets(selection).subnetIds;
+    if (subnetIds.length === 0) {
+      throw new Error('InferenceEndpoint: vpc must have private subnets (isolated or with egress), or pass vpcSubnets');
     }
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'ContainerNetworkInterfaces',
+      actions: [
+        'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface',
+        'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeDhcpOptions', 'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets', 'ec2:DescribeVpcs',
+      ],
+      resources: ['*'],
+    }));
+    return { vpcConfig: { subnets: subnetIds, securityGroupIds: groups.map((g) => g.securityGroupId) }, securityGroups: groups };
+  }
 
-    this.model = new sagemaker.CfnModel(this, 'Model', {
+  private createModel(props: InferenceEndpointProps, vpcConfig: sagemaker.CfnModel.VpcConfigProperty | undefined): sagemaker.CfnModel {
+    const model = new sagemaker.CfnModel(this, 'Model', {
       executionRoleArn: this.role.roleArn,
       primaryContainer: {
         image: this.imageUri,
-        modelDataUrl: bucket.s3UrlForObject(objectKey),
+        modelDataUrl: props.modelData.bucket.s3UrlForObject(props.modelData.objectKey),
         environment: {
           SAGEMAKER_PROGRAM: 'inference.py',
           SAGEMAKER_SUBMIT_DIRECTORY: '/opt/ml/model/code',
@@ -386,74 +359,71 @@ export class InferenceEndpoint extends Construct {
       enableNetworkIsolation: this.serverless ? undefined : props.networkIsolation ?? true,
       vpcConfig,
     });
-    this.model.node.addDependency(this.role);
+    model.node.addDependency(this.role);
+    return model;
+  }
 
-    let dataCaptureConfig: sagemaker.CfnEndpointConfig.DataCaptureConfigProperty | undefined;
-    if (props.dataCapture) {
-      const capture = props.dataCapture;
-      const captureKey = capture.bucket.encryptionKey ?? this.encryptionKey;
-      dataCaptureConfig = {
-        enableCapture: true,
-        initialSamplingPercentage: samplingPercentage,
-        destinationS3Uri: capture.bucket.s3UrlForObject(capturePrefix),
-        kmsKeyId: captureKey?.keyArn,
-        captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
-        captureContentTypeHeader: { jsonContentTypes: ['application/json', 'application/jsonlines'] },
-      };
+  /** Requests and responses to the capture bucket under its prefix, with its key (or the volume key). */
+  private dataCapture(capture: DataCaptureProps): sagemaker.CfnEndpointConfig.DataCaptureConfigProperty {
+    const prefix = this.settings.capturePrefix;
+    const captureKey = capture.bucket.encryptionKey ?? this.encryptionKey;
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      sid: 'WriteDataCapture',
+      actions: ['s3:PutObject'],
+      resources: [capture.bucket.arnForObjects(`${prefix}/*`)],
+    }));
+    if (captureKey) {
+      // SSE-KMS uploads need a data key; multipart uploads also decrypt it.
       this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'WriteDataCapture',
-        actions: ['s3:PutObject'],
-        resources: [capture.bucket.arnForObjects(`${capturePrefix}/*`)],
+        sid: 'EncryptDataCapture',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [captureKey.keyArn],
       }));
-      if (captureKey) {
-        // SSE-KMS uploads need a data key; multipart uploads also decrypt it.
-        this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-          sid: 'EncryptDataCapture',
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resources: [captureKey.keyArn],
-        }));
-      }
     }
+    return {
+      enableCapture: true,
+      initialSamplingPercentage: this.settings.samplingPercentage,
+      destinationS3Uri: capture.bucket.s3UrlForObject(prefix),
+      kmsKeyId: captureKey?.keyArn,
+      captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+      captureContentTypeHeader: { jsonContentTypes: ['application/json', 'application/jsonlines'] },
+    };
+  }
 
-    this.endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
-      productionVariants: [this.serverless
-        ? { variantName: VARIANT_NAME, modelName: this.model.attrModelName, serverlessConfig: { memorySizeInMb, maxConcurrency } }
-        : { variantName: VARIANT_NAME, modelName: this.model.attrModelName, instanceType, initialInstanceCount: instanceCount, initialVariantWeight: 1 }],
-      kmsKeyId: this.encryptionKey?.keyArn,
-      dataCaptureConfig,
+  private productionVariant(): sagemaker.CfnEndpointConfig.ProductionVariantProperty {
+    const { memorySizeInMb, maxConcurrency, instanceType, instanceCount } = this.settings;
+    return this.serverless
+      ? { variantName: VARIANT_NAME, modelName: this.model.attrModelName, serverlessConfig: { memorySizeInMb, maxConcurrency } }
+      : { variantName: VARIANT_NAME, modelName: this.model.attrModelName, instanceType, initialInstanceCount: instanceCount, initialVariantWeight: 1 };
+  }
+
+  /** Target tracking on invocations per instance, between instanceCount and maxInstanceCount. */
+  private createScaling(): appscaling.ScalableTarget {
+    const target = new appscaling.ScalableTarget(this, 'Scaling', {
+      serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
+      resourceId: `endpoint/${this.endpointName}/variant/${VARIANT_NAME}`,
+      scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      minCapacity: this.settings.instanceCount,
+      maxCapacity: this.settings.maxInstanceCount,
+      role: iam.Role.fromRoleArn(this, 'ScalingRole', Stack.of(this).formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'role',
+        resourceName: 'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
+      })),
     });
-    this.endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', { endpointName, endpointConfigName: this.endpointConfig.attrEndpointConfigName });
-    // SageMaker creates the group when the endpoint starts; it must exist by then (and outlive the endpoint on delete).
-    this.endpoint.addResourceDependency(this.logGroup.node.defaultChild as CfnResource);
-    this.acknowledgeFindings(props.dataCapture ? `${capturePrefix}/*` : undefined);
-    this.endpointName = this.endpoint.attrEndpointName;
-    // Ref of AWS::SageMaker::Endpoint is its ARN (SageMaker lower-cases the name in it).
-    this.endpointArn = this.endpoint.ref;
+    target.node.addDependency(this.endpoint);
+    target.scaleToTrackMetric('InvocationsPerInstance', {
+      predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
+      targetValue: this.settings.targetInvocations,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.minutes(1),
+    });
+    return target;
+  }
 
-    if (!this.serverless && maxInstanceCount > instanceCount) {
-      this.scalableTarget = new appscaling.ScalableTarget(this, 'Scaling', {
-        serviceNamespace: appscaling.ServiceNamespace.SAGEMAKER,
-        resourceId: `endpoint/${this.endpointName}/variant/${VARIANT_NAME}`,
-        scalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-        minCapacity: instanceCount,
-        maxCapacity: maxInstanceCount,
-        role: iam.Role.fromRoleArn(this, 'ScalingRole', stack.formatArn({
-          service: 'iam',
-          region: '',
-          resource: 'role',
-          resourceName: 'aws-service-role/sagemaker.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_SageMakerEndpoint',
-        })),
-      });
-      this.scalableTarget.node.addDependency(this.endpoint);
-      this.scalableTarget.scaleToTrackMetric('InvocationsPerInstance', {
-        predefinedMetric: appscaling.PredefinedMetric.SAGEMAKER_VARIANT_INVOCATIONS_PER_INSTANCE,
-        targetValue: targetInvocations,
-        scaleInCooldown: Duration.minutes(5),
-        scaleOutCooldown: Duration.minutes(1),
-      });
-    }
-
-    const action = new cloudwatchActions.SnsAction(props.alarmTopic);
+  /** 5XX errors, 4XX errors and p90 latency; each notifies on alarm and on OK. */
+  private createAlarms(action: cloudwatch.IAlarmAction): [cloudwatch.Alarm, cloudwatch.Alarm, cloudwatch.Alarm] {
     const alarm = (alarmId: string, metric: cloudwatch.Metric, threshold: number, description: string) => {
       const a = metric.createAlarm(this, alarmId, {
         threshold,
@@ -467,12 +437,13 @@ export class InferenceEndpoint extends Construct {
       a.addOkAction(action);
       return a;
     };
-    this.serverErrorsAlarm = alarm('ServerErrorsAlarm', this.metricInvocation5XXErrors(), 1,
-      'The model container returned 5XX errors in 2 of 3 five-minute periods');
-    this.clientErrorsAlarm = alarm('ClientErrorsAlarm', this.metricInvocation4XXErrors(), 10,
-      'Callers sent 10 or more rejected requests (4XX) in 2 of 3 five-minute periods');
-    this.latencyAlarm = alarm('LatencyAlarm', this.metricModelLatency({ statistic: 'p90' }), latencyThreshold.toMilliseconds() * 1000,
-      `ModelLatency p90 at or above ${latencyThreshold.toHumanString()} in 2 of 3 five-minute periods`);
+    const latency = this.settings.latencyThreshold;
+    return [
+      alarm('ServerErrorsAlarm', this.metricInvocation5XXErrors(), 1, 'The model container returned 5XX errors in 2 of 3 five-minute periods'),
+      alarm('ClientErrorsAlarm', this.metricInvocation4XXErrors(), 10, 'Callers sent 10 or more rejected requests (4XX) in 2 of 3 five-minute periods'),
+      alarm('LatencyAlarm', this.metricModelLatency({ statistic: 'p90' }), latency.toMilliseconds() * 1000,
+        `ModelLatency p90 at or above ${latency.toHumanString()} in 2 of 3 five-minute periods`),
+    ];
   }
 
   /** Lets the principal call InvokeEndpoint on this endpoint. */
@@ -592,7 +563,103 @@ export class InferenceEndpoint extends Construct {
   }
 }
 
-/** `<stack name>-<path below the stack>`, cut to SageMaker's 63 characters with a hash when longer. */
+/** The props with their defaults, validated. */
+interface Settings {
+  readonly serverless: boolean;
+  readonly memorySizeInMb: number;
+  readonly maxConcurrency: number;
+  readonly instanceType: string;
+  readonly instanceCount: number;
+  readonly maxInstanceCount: number;
+  readonly targetInvocations: number;
+  readonly latencyThreshold: Duration;
+  readonly samplingPercentage: number;
+  readonly capturePrefix: string;
+  readonly localStorage: boolean;
+  readonly endpointName: string;
+}
+
+function resolveSettings(scope: Construct, props: InferenceEndpointProps): Settings {
+  const compute = props.compute ?? 'serverless';
+  if (compute !== 'serverless' && compute !== 'instance') {
+    throw new Error(`InferenceEndpoint: compute must be 'serverless' or 'instance', got ${String(compute)}`);
+  }
+  const instanceType = props.instanceType ?? 'ml.m5.large';
+  const instanceCount = props.instanceCount ?? 1;
+  const settings: Settings = {
+    serverless: compute === 'serverless',
+    memorySizeInMb: props.memorySizeInMb ?? 2048,
+    maxConcurrency: props.maxConcurrency ?? 5,
+    instanceType,
+    instanceCount,
+    maxInstanceCount: props.maxInstanceCount ?? instanceCount,
+    targetInvocations: props.targetInvocationsPerInstance ?? 1000,
+    latencyThreshold: props.latencyAlarmThreshold ?? Duration.seconds(1),
+    samplingPercentage: props.dataCapture?.samplingPercentage ?? 100,
+    capturePrefix: props.dataCapture?.prefix ?? 'data-capture',
+    localStorage: hasLocalInstanceStorage(instanceType),
+    endpointName: props.endpointName ?? defaultEndpointName(scope),
+  };
+  if (settings.serverless) validateServerless(props, settings);
+  else validateInstance(props, settings);
+  const { endpointName } = settings;
+  if (Token.isUnresolved(endpointName) || !ENDPOINT_NAME_PATTERN.test(endpointName)) {
+    throw new Error(`InferenceEndpoint: endpointName must be 1–63 letters, digits and hyphens, starting and ending with a letter or digit, got ${endpointName}`);
+  }
+  const region = Stack.of(scope).region;
+  if (!Token.isUnresolved(region) && !SUPPORTED_REGIONS.includes(region)) {
+    throw new Error(`InferenceEndpoint: region must be one of ${SUPPORTED_REGIONS.join(', ')}, got ${region}`);
+  }
+  return settings;
+}
+
+/** Serverless endpoints support no VPC, data capture, network isolation, KMS volume key or instances. */
+function validateServerless(props: InferenceEndpointProps, s: Settings): void {
+  const instanceOnly: Array<[string, unknown]> = [
+    ['vpc', props.vpc], ['vpcSubnets', props.vpcSubnets], ['securityGroups', props.securityGroups],
+    ['dataCapture', props.dataCapture], ['encryptionKey', props.encryptionKey], ['networkIsolation', props.networkIsolation],
+    ['instanceType', props.instanceType], ['instanceCount', props.instanceCount], ['maxInstanceCount', props.maxInstanceCount],
+    ['targetInvocationsPerInstance', props.targetInvocationsPerInstance],
+  ];
+  const set = instanceOnly.find(([, v]) => v !== undefined);
+  if (set) {
+    throw new Error(`InferenceEndpoint: ${set[0]} needs compute 'instance'; serverless endpoints support no VPC, data capture, network isolation, KMS volume key or instances`);
+  }
+  if (!MEMORY_SIZES.includes(s.memorySizeInMb)) {
+    throw new Error(`InferenceEndpoint: memorySizeInMb must be one of ${MEMORY_SIZES.join(', ')}, got ${s.memorySizeInMb}`);
+  }
+  if (!Number.isInteger(s.maxConcurrency) || s.maxConcurrency < 1 || s.maxConcurrency > 200) {
+    throw new Error(`InferenceEndpoint: maxConcurrency must be a whole number 1–200, got ${s.maxConcurrency}`);
+  }
+}
+
+function validateInstance(props: InferenceEndpointProps, s: Settings): void {
+  if (props.memorySizeInMb !== undefined || props.maxConcurrency !== undefined) {
+    throw new Error(`InferenceEndpoint: ${props.memorySizeInMb !== undefined ? 'memorySizeInMb' : 'maxConcurrency'} needs compute 'serverless'`);
+  }
+  if (!INSTANCE_TYPE_PATTERN.test(s.instanceType)) {
+    throw new Error(`InferenceEndpoint: instanceType must look like ml.<family>.<size>, got ${s.instanceType}`);
+  }
+  if (!Number.isInteger(s.instanceCount) || s.instanceCount < 1) {
+    throw new Error(`InferenceEndpoint: instanceCount must be a whole number ≥ 1, got ${s.instanceCount}`);
+  }
+  if (!Number.isInteger(s.maxInstanceCount) || s.maxInstanceCount < s.instanceCount) {
+    throw new Error(`InferenceEndpoint: maxInstanceCount must be a whole number ≥ instanceCount (${s.instanceCount}), got ${s.maxInstanceCount}`);
+  }
+  if (!(s.targetInvocations > 0)) {
+    throw new Error(`InferenceEndpoint: targetInvocationsPerInstance must be > 0, got ${s.targetInvocations}`);
+  }
+  if (props.encryptionKey && s.localStorage) {
+    throw new Error(`InferenceEndpoint: encryptionKey cannot be used with ${s.instanceType}, whose local NVMe storage SageMaker encrypts in hardware (it rejects a KmsKeyId)`);
+  }
+  if ((props.vpcSubnets || props.securityGroups) && !props.vpc) {
+    throw new Error(`InferenceEndpoint: ${props.vpcSubnets ? 'vpcSubnets' : 'securityGroups'} needs vpc`);
+  }
+  if (!Number.isInteger(s.samplingPercentage) || s.samplingPercentage < 1 || s.samplingPercentage > 100) {
+    throw new Error(`InferenceEndpoint: dataCapture.samplingPercentage must be a whole number 1–100, got ${s.samplingPercentage}`);
+  }
+}
+
 /**
  * Lets CloudWatch Logs use `key` for exactly the named log group: the encryption-context
  * condition admits no other group
@@ -614,6 +681,7 @@ function admitLogGroup(scope: Construct, key: kms.IKey, logGroupName: string): v
   }));
 }
 
+/** `<stack name>-<path below the stack>`, cut to SageMaker's 63 characters with a hash when longer. */
 function defaultEndpointName(scope: Construct): string {
   const stack = Stack.of(scope);
   if (Token.isUnresolved(stack.stackName)) return stack.stackName;

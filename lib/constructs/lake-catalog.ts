@@ -147,36 +147,7 @@ export class LakeCatalog extends Construct {
   constructor(scope: Construct, id: string, props: LakeCatalogProps) {
     super(scope, id);
 
-    const rawPrefix = props.rawPrefix ?? 'raw/';
-    const curatedPrefix = props.curatedPrefix ?? 'curated/';
-    const rawDatasets = props.rawDatasets ?? ['payments'];
-    const curatedDatasets = props.curatedDatasets ?? ['payments', 'merchant_daily'];
-    const encryptDataCatalog = props.encryptDataCatalog ?? false;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-
-    if (!DATABASE_NAME.test(props.databaseName)) {
-      throw new Error(
-        `LakeCatalog: databaseName must be 1–255 lower-case letters, digits or underscores (Athena's rule), got "${props.databaseName}"`,
-      );
-    }
-    for (const [prop, value] of [['rawPrefix', rawPrefix], ['curatedPrefix', curatedPrefix]] as const) {
-      if (!PREFIX.test(value)) {
-        throw new Error(`LakeCatalog: ${prop} must be one or more folder names each ending with "/", got "${value}"`);
-      }
-    }
-    for (const [prop, value] of [['rawDatasets', rawDatasets], ['curatedDatasets', curatedDatasets]] as const) {
-      if (value.length === 0 || value.some((d) => !DATASET_NAME.test(d)) || new Set(value).size !== value.length) {
-        throw new Error(
-          `LakeCatalog: ${prop} must be distinct names of lower-case letters, digits or underscores, at least one, got [${value.join(', ')}]`,
-        );
-      }
-    }
-    for (const [prop, value] of [['rawCrawlerSchedule', props.rawCrawlerSchedule], ['curatedCrawlerSchedule', props.curatedCrawlerSchedule]] as const) {
-      if (value !== undefined && !GLUE_CRON.test(value)) {
-        throw new Error(`LakeCatalog: ${prop} must be a Glue cron expression with 6 fields, e.g. cron(30 0 * * ? *), got "${value}"`);
-      }
-    }
+    const { rawPrefix, curatedPrefix, rawDatasets, curatedDatasets, encryptDataCatalog, removalPolicy, logRetention } = validate(props);
 
     this.key = props.key;
     this.logKey = props.logEncryptionKey ?? props.key;
@@ -296,29 +267,29 @@ export class LakeCatalog extends Construct {
     }
   }
 
-  private addZone(
-    id: string,
-    zone: {
-      bucket: s3.IBucket;
-      prefix: string;
-      datasets: string[];
-      tablePrefix: string;
-      exclusions: string[];
-      schedule?: string;
-      removalPolicy: RemovalPolicy;
-      logRetention: logs.RetentionDays;
-      description: string;
-    },
-  ): CatalogZone {
-    const stack = Stack.of(this);
+  /** One zone's crawler, with its own role and its own encrypted log group. */
+  private addZone(id: string, zone: ZoneSettings): CatalogZone {
     const roleName = `${Names.uniqueResourceName(this, { maxLength: 50, separator: '-' })}-${id}`;
+    const keyPrefixes = zone.datasets.map((d) => `${zone.prefix}${d}/`);
+    const role = this.crawlerRole(id, roleName, zone, keyPrefixes);
+    // With a security configuration, Glue logs to /aws-glue/crawlers-role/<role>-<configuration>.
+    const logGroupName = `/aws-glue/crawlers-role/${roleName}-${this.securityConfigurationName}`;
+    const logGroup = this.crawlerLogGroup(id, logGroupName, zone, role);
+    const paths = keyPrefixes.map((p) => `s3://${zone.bucket.bucketName}/${p}`);
+    const crawler = this.crawler(id, zone, role, paths);
+    // The role's policy and the log group must exist before a scheduled crawl can start.
+    crawler.node.addDependency(role, logGroup);
+    const tableNames = zone.datasets.map((d) => `${zone.tablePrefix}${d}`);
+    return { crawler, role, logGroup, logGroupName, tablePrefix: zone.tablePrefix, paths, keyPrefixes, tableNames };
+  }
+
+  /** Reads only its datasets' prefixes, uses the keys, and writes only the tables it creates (no deletes). */
+  private crawlerRole(id: string, roleName: string, zone: ZoneSettings, keyPrefixes: string[]): iam.Role {
     const role = new iam.Role(this, `${id}CrawlerRole`, {
       roleName,
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
       description: `${id} crawler of the lake catalog`,
     });
-
-    const keyPrefixes = zone.datasets.map((d) => `${zone.prefix}${d}/`);
     // Listing is limited to the datasets' prefixes. IfExists: requests without a prefix
     // (HeadBucket, which Glue may use to check that a target exists when the crawler is
     // created) must still pass; object reads stay limited by ReadDatasets.
@@ -371,15 +342,18 @@ export class LakeCatalog extends Construct {
         resources: this.catalogArns(...zone.datasets.map((d) => `${zone.tablePrefix}${d}`)),
       }),
     );
-    // With a security configuration, Glue logs to /aws-glue/crawlers-role/<role>-<configuration>.
-    const logGroupName = `/aws-glue/crawlers-role/${roleName}-${this.securityConfigurationName}`;
+    return role;
+  }
+
+  /** The log group Glue would create, made up front: encrypted, with retention, gone with the stack when asked. */
+  private crawlerLogGroup(id: string, logGroupName: string, zone: ZoneSettings, role: iam.Role): logs.LogGroup {
     const logGroup = new logs.LogGroup(this, `${id}CrawlerLogs`, {
       logGroupName,
       encryptionKey: this.logKey,
       retention: zone.logRetention,
       removalPolicy: zone.removalPolicy,
     });
-    const logGroupArn = stack.formatArn({
+    const logGroupArn = Stack.of(this).formatArn({
       service: 'logs',
       resource: 'log-group',
       resourceName: logGroupName,
@@ -392,9 +366,12 @@ export class LakeCatalog extends Construct {
         resources: [logGroupArn, `${logGroupArn}:*`],
       }),
     );
+    return logGroup;
+  }
 
-    const paths = keyPrefixes.map((p) => `s3://${zone.bucket.bucketName}/${p}`);
-    const crawler = new glue.CfnCrawler(this, `${id}Crawler`, {
+  /** One table per dataset folder, partitioned by its event_date= folders; new folders only after the first crawl. */
+  private crawler(id: string, zone: ZoneSettings, role: iam.Role, paths: string[]): glue.CfnCrawler {
+    return new glue.CfnCrawler(this, `${id}Crawler`, {
       description: zone.description,
       role: role.roleArn,
       databaseName: this.database.databaseName,
@@ -413,15 +390,58 @@ export class LakeCatalog extends Construct {
         CrawlerOutput: { Partitions: { AddOrUpdateBehavior: 'InheritFromTable' } },
       }),
     });
-    // The role's policy and the log group must exist before a scheduled crawl can start.
-    crawler.node.addDependency(role, logGroup);
-
-    const tableNames = zone.datasets.map((d) => `${zone.tablePrefix}${d}`);
-    return { crawler, role, logGroup, logGroupName, tablePrefix: zone.tablePrefix, paths, keyPrefixes, tableNames };
   }
 }
 
 /** The compliance packs (cdk-nag ids prefix each rule with the pack). */
+/** The props with their defaults, validated. */
+function validate(props: LakeCatalogProps) {
+  const rawPrefix = props.rawPrefix ?? 'raw/';
+  const curatedPrefix = props.curatedPrefix ?? 'curated/';
+  const rawDatasets = props.rawDatasets ?? ['payments'];
+  const curatedDatasets = props.curatedDatasets ?? ['payments', 'merchant_daily'];
+  const encryptDataCatalog = props.encryptDataCatalog ?? false;
+  const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+  const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+  if (!DATABASE_NAME.test(props.databaseName)) {
+    throw new Error(
+      `LakeCatalog: databaseName must be 1–255 lower-case letters, digits or underscores (Athena's rule), got "${props.databaseName}"`,
+    );
+  }
+  for (const [prop, value] of [['rawPrefix', rawPrefix], ['curatedPrefix', curatedPrefix]] as const) {
+    if (!PREFIX.test(value)) {
+      throw new Error(`LakeCatalog: ${prop} must be one or more folder names each ending with "/", got "${value}"`);
+    }
+  }
+  for (const [prop, value] of [['rawDatasets', rawDatasets], ['curatedDatasets', curatedDatasets]] as const) {
+    if (value.length === 0 || value.some((d) => !DATASET_NAME.test(d)) || new Set(value).size !== value.length) {
+      throw new Error(
+        `LakeCatalog: ${prop} must be distinct names of lower-case letters, digits or underscores, at least one, got [${value.join(', ')}]`,
+      );
+    }
+  }
+  for (const [prop, value] of [['rawCrawlerSchedule', props.rawCrawlerSchedule], ['curatedCrawlerSchedule', props.curatedCrawlerSchedule]] as const) {
+    if (value !== undefined && !GLUE_CRON.test(value)) {
+      throw new Error(`LakeCatalog: ${prop} must be a Glue cron expression with 6 fields, e.g. cron(30 0 * * ? *), got "${value}"`);
+    }
+  }
+  return { rawPrefix, curatedPrefix, rawDatasets, curatedDatasets, encryptDataCatalog, removalPolicy, logRetention };
+}
+
+/** What differs between the raw and the curated zone's crawler. */
+interface ZoneSettings {
+  readonly bucket: s3.IBucket;
+  readonly prefix: string;
+  readonly datasets: string[];
+  readonly tablePrefix: string;
+  readonly exclusions: string[];
+  readonly schedule?: string;
+  readonly removalPolicy: RemovalPolicy;
+  readonly logRetention: logs.RetentionDays;
+  readonly description: string;
+}
+
 const PACKS = ['PCI.DSS.321', 'NIST.800.53.R5', 'HIPAA.Security'];
 
 /**

@@ -14,7 +14,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { DATASET } from '../../lambda/shared/payment-event';
 
 /** Firehose buffering limits (Firehose API reference, BufferingHints). */
 const MIN_BUFFER_SECONDS = 60;
@@ -27,9 +26,8 @@ const MIN_PARTITIONED_BUFFER_MIB = 64;
 /** The id under which the Firehose L2 adds its CIDR mapping to the stack ('/' becomes '--'). */
 const FIREHOSE_CIDR_MAPPING_ID = '@aws-cdk--aws-kinesisfirehose.CidrBlocks';
 
-/** Where the transform's metrics go; the failed-records alarm reads them. */
-const METRICS_NAMESPACE = 'DataLake';
-const SERVICE_NAME = 'lake-transform';
+/** A Glue table name, which the crawler derives from the dataset's folder. */
+const DATASET_PATTERN = /^[a-z0-9_]{1,100}$/;
 
 export interface LakeDeliveryStreamProps {
   /** The Kinesis stream to read. */
@@ -106,6 +104,12 @@ export interface LakeDeliveryStreamProps {
    * @default - ../../lambda/transform/index.ts, relative to this file
    */
   readonly transformEntry?: string;
+  /**
+   * The dataset: records land under `raw/<dataset>/`, and the crawler names the table after it.
+   * 1–100 lower-case letters, digits and underscores.
+   * @default 'payments'
+   */
+  readonly dataset?: string;
 }
 
 /** Alarms on the delivery stream, each notifying the alarm topic. */
@@ -123,16 +127,17 @@ export interface LakeDeliveryStreamAlarms {
 /**
  * Firehose from a Kinesis stream to the raw zone, through the payment-event transform.
  *
- * - records: `raw/payments/event_date=YYYY-MM-DD/` (the event's own UTC date, from the
+ * - records: `raw/<dataset>/event_date=YYYY-MM-DD/` (the event's own UTC date, from the
  *   transform's partition key), GZIP JSON lines or Parquet;
  * - failures with their original bytes: `errors/<error-output-type>/yyyy/MM/dd/`;
  * - optional copy of every source record: `backup/yyyy/MM/dd/HH/`.
  *
  * The transform function is built here from lambda/transform (esbuild, Node.js 24,
  * arm64), because the record layout, the partition key and the failed-records alarm
- * all depend on it. Firehose's role may write only under those three prefixes, use
- * only the given key through S3, read only the source stream, and invoke only the
- * transform.
+ * all depend on it. Its metrics carry a `service` dimension named after this instance, so
+ * each delivery stream's failed-records alarm counts only its own records. Firehose's role
+ * may write only under those three prefixes, use only the given key through S3, read only
+ * the source stream, and invoke only the transform.
  */
 export class LakeDeliveryStream extends Construct {
   public readonly deliveryStream: firehose.DeliveryStream;
@@ -147,104 +152,118 @@ export class LakeDeliveryStream extends Construct {
   /** The role's scoped S3, KMS, Lambda and logs permissions (stream read is in its default policy). */
   public readonly policy: iam.Policy;
   public readonly alarms: LakeDeliveryStreamAlarms;
-  public readonly dataPrefix = `raw/${DATASET}/event_date=!{partitionKeyFromLambda:event_date}/`;
+  public readonly dataset: string;
+  public readonly dataPrefix: string;
   public readonly errorPrefix = 'errors/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/';
   public readonly backupPrefix = 'backup/';
+  /** Namespace of the transform's metrics. */
+  public readonly metricsNamespace = 'DataLake';
+  /**
+   * The transform's Powertools service name, from the stack name and construct path: the
+   * `service` dimension of its metrics, so that two delivery streams never share one.
+   */
+  public readonly metricsServiceName: string;
+
+  private readonly settings: Settings;
 
   constructor(scope: Construct, id: string, props: LakeDeliveryStreamProps) {
     super(scope, id);
-    const interval = props.bufferingInterval ?? Duration.seconds(300);
-    const size = props.bufferingSize ?? Size.mebibytes(MAX_BUFFER_MIB);
-    const key = props.encryptionKey ?? props.bucket.encryptionKey;
-    const backup = props.backupSourceRecords ?? false;
-    const freshness = props.dataFreshnessThreshold ?? interval.plus(Duration.minutes(10));
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const transformEntry = path.resolve(props.transformEntry ?? path.join(__dirname, '..', '..', 'lambda', 'transform', 'index.ts'));
+    this.settings = resolveSettings(props);
+    this.dataset = this.settings.dataset;
+    this.dataPrefix = `raw/${this.dataset}/event_date=!{partitionKeyFromLambda:event_date}/`;
+    this.metricsServiceName = Names.uniqueResourceName(this, { maxLength: 200, separator: '-' });
 
-    const seconds = interval.toSeconds({ integral: false });
-    if (!(seconds >= MIN_BUFFER_SECONDS && seconds <= MAX_BUFFER_SECONDS)) {
-      throw new Error(`LakeDeliveryStream: bufferingInterval must be ${MIN_BUFFER_SECONDS}–${MAX_BUFFER_SECONDS} seconds, got ${seconds}`);
-    }
-    const mib = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
-    if (!(mib >= MIN_BUFFER_MIB && mib <= MAX_BUFFER_MIB)) {
-      throw new Error(`LakeDeliveryStream: bufferingSize must be ${MIN_BUFFER_MIB}–${MAX_BUFFER_MIB} MiB, got ${mib}`);
-    }
-    if (mib < MIN_PARTITIONED_BUFFER_MIB) {
-      throw new Error(`LakeDeliveryStream: bufferingSize must be at least ${MIN_PARTITIONED_BUFFER_MIB} MiB with dynamic partitioning, got ${mib}`);
-    }
-    if (!key) {
-      throw new Error('LakeDeliveryStream: encryptionKey is required when the bucket has no encryptionKey, got undefined');
-    }
-    if (props.parquetTable && props.compression) {
-      throw new Error(`LakeDeliveryStream: compression must be unset with parquetTable (Parquet uses SNAPPY inside the file), got ${props.compression.value}`);
-    }
-    if (props.vpcSubnets && !props.vpc) {
-      throw new Error('LakeDeliveryStream: vpcSubnets needs vpc, got vpcSubnets without vpc');
-    }
-    if (freshness.toSeconds() < seconds) {
-      throw new Error(`LakeDeliveryStream: dataFreshnessThreshold must be at least bufferingInterval (${seconds} s), got ${freshness.toSeconds()} s`);
-    }
-    if (!/\.[cm]?[jt]s$/.test(transformEntry) || !fs.statSync(transformEntry, { throwIfNoEntry: false })?.isFile()) {
-      throw new Error(`LakeDeliveryStream: transformEntry must be an existing .ts or .js file, got ${transformEntry}`);
-    }
+    [this.transformLogGroup, this.deliveryLogGroup] = this.createLogGroups(props.logEncryptionKey);
+    const transformRole = this.createTransformRole();
+    this.transformSecurityGroup = props.vpc ? this.createTransformSecurityGroup(props.vpc) : undefined;
+    this.transformFunction = this.createTransform(transformRole, props.vpc, props.vpcSubnets);
 
-    // Names from the stack and construct path: a key policy can then name exactly these groups.
-    const logGroupNames = {
-      TransformLogs: `/aws/lambda/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}-Transform`,
-      DeliveryLogs: `/aws/kinesisfirehose/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
-    };
-    const logGroup = (id: keyof typeof logGroupNames) => new logs.LogGroup(this, id, {
-      logGroupName: logGroupNames[id], retention: logRetention, removalPolicy, encryptionKey: props.logEncryptionKey,
+    // Firehose gets an immutable view of its role, so the L2's broad grants
+    // (whole bucket, lambda:* qualifiers) are not added; the scoped ones follow.
+    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
+    this.policy = this.scopedPolicy(props);
+    this.deliveryStream = this.createDeliveryStream(props);
+    this.acknowledgeFindings(props, transformRole);
+    this.alarms = this.createAlarms(new actions.SnsAction(props.alarmTopic));
+  }
+
+  /** A metric the transform emits: `RecordsOk`, `RecordsFailed`, `RecordsOverflowed` or `UnknownFieldsDropped`. */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { service: this.metricsServiceName },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
     });
-    this.transformLogGroup = logGroup('TransformLogs');
-    this.deliveryLogGroup = logGroup('DeliveryLogs');
-    if (props.logEncryptionKey) admitLogGroups(this, props.logEncryptionKey, Object.values(logGroupNames));
+  }
 
-    const transformRole = new iam.Role(this, 'TransformRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    transformRole.addToPrincipalPolicy(new iam.PolicyStatement({
+  /** Records the transform rejected (they land under `errors/processing-failed/`). @default sum over 5 minutes */
+  public metricRecordsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('RecordsFailed', props);
+  }
+
+  /** The transform's and Firehose's log groups, named from the stack and construct path so a key policy can name exactly them. */
+  private createLogGroups(encryptionKey: kms.IKey | undefined): [logs.LogGroup, logs.LogGroup] {
+    const base = Names.uniqueResourceName(this, { maxLength: 200, separator: '-' });
+    const names = { TransformLogs: `/aws/lambda/${base}-Transform`, DeliveryLogs: `/aws/kinesisfirehose/${base}` };
+    const { logRetention: retention, removalPolicy } = this.settings;
+    const group = (id: keyof typeof names) => new logs.LogGroup(this, id, { logGroupName: names[id], retention, removalPolicy, encryptionKey });
+    const groups: [logs.LogGroup, logs.LogGroup] = [group('TransformLogs'), group('DeliveryLogs')];
+    if (encryptionKey) admitLogGroups(this, encryptionKey, Object.values(names));
+    return groups;
+  }
+
+  /** The transform's own role: it may write only to its own log group. */
+  private createTransformRole(): iam.Role {
+    const role = new iam.Role(this, 'TransformRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [this.transformLogGroup.logGroupArn],
     }));
-    if (props.vpc) {
-      this.transformSecurityGroup = new ec2.SecurityGroup(this, 'TransformSecurityGroup', {
-        vpc: props.vpc,
-        description: 'Firehose transform: no inbound, no outbound (it calls no AWS API)',
-        allowAllOutbound: false,
-      });
-    }
-    this.transformFunction = new lambda.Function(this, 'Transform', {
-      code: bundledHandler('LakeDeliveryStream: transformEntry', transformEntry, { minify: true, sourcemap: false }),
+    return role;
+  }
+
+  private createTransformSecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
+    return new ec2.SecurityGroup(this, 'TransformSecurityGroup', {
+      vpc,
+      description: 'Firehose transform: no inbound, no outbound (it calls no AWS API)',
+      allowAllOutbound: false,
+    });
+  }
+
+  private createTransform(role: iam.Role, vpc: ec2.IVpc | undefined, vpcSubnets: ec2.SubnetSelection | undefined): lambda.Function {
+    return new lambda.Function(this, 'Transform', {
+      code: bundledHandler('LakeDeliveryStream: transformEntry', this.settings.transformEntry, { minify: true, sourcemap: false }),
       handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
       // Firehose allows a transform up to 5 minutes; a 3 MB batch takes well under a second.
       timeout: Duration.minutes(1),
-      role: transformRole,
+      role,
       logGroup: this.transformLogGroup,
-      vpc: props.vpc,
-      vpcSubnets: props.vpc ? props.vpcSubnets ?? { subnets: props.vpc.isolatedSubnets.length > 0 ? props.vpc.isolatedSubnets : props.vpc.privateSubnets } : undefined,
+      vpc,
+      vpcSubnets: vpc ? vpcSubnets ?? { subnets: vpc.isolatedSubnets.length > 0 ? vpc.isolatedSubnets : vpc.privateSubnets } : undefined,
       securityGroups: this.transformSecurityGroup ? [this.transformSecurityGroup] : undefined,
-      environment: { POWERTOOLS_SERVICE_NAME: SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE },
+      environment: { POWERTOOLS_SERVICE_NAME: this.metricsServiceName, POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace },
     });
+  }
 
-    // Firehose gets an immutable view of its role, so the L2's broad grants
-    // (whole bucket, lambda:* qualifiers) are not added; the scoped ones follow.
-    this.role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('firehose.amazonaws.com') });
+  private createDeliveryStream(props: LakeDeliveryStreamProps): firehose.DeliveryStream {
+    const { bufferingInterval, bufferingSize, key, backup } = this.settings;
     const firehoseRole = this.role.withoutPolicyUpdates();
-    this.policy = this.scopedPolicy(props, key, backup);
-
     const logging = new firehose.EnableLogging(this.deliveryLogGroup);
-    this.deliveryStream = new firehose.DeliveryStream(this, 'DeliveryStream', {
+    const stream = new firehose.DeliveryStream(this, 'DeliveryStream', {
       source: new firehose.KinesisStreamSource(props.source),
       role: firehoseRole,
       destination: new firehose.S3Bucket(props.bucket, {
         role: firehoseRole,
         dataOutputPrefix: this.dataPrefix,
         errorOutputPrefix: this.errorPrefix,
-        bufferingInterval: interval,
-        bufferingSize: size,
+        bufferingInterval,
+        bufferingSize,
         compression: props.parquetTable ? undefined : props.compression ?? firehose.Compression.GZIP,
         encryptionKey: key,
         loggingConfig: logging,
@@ -266,19 +285,21 @@ export class LakeDeliveryStream extends Construct {
       }),
     });
     // Firehose checks its permissions when the stream is created.
-    this.deliveryStream.node.addDependency(this.policy, this.role);
-    this.acknowledgeFindings(props, transformRole, backup);
+    stream.node.addDependency(this.policy, this.role);
     // The destination adds its log streams with the LogStream default, RETAIN: give them the group's policy.
-    for (const stream of this.deliveryLogGroup.node.children.filter((c): c is logs.LogStream => c instanceof logs.LogStream)) {
-      stream.applyRemovalPolicy(removalPolicy);
+    for (const logStream of this.deliveryLogGroup.node.children.filter((c): c is logs.LogStream => c instanceof logs.LogStream)) {
+      logStream.applyRemovalPolicy(this.settings.removalPolicy);
     }
     // The L2 always adds a region → Firehose CIDR mapping for `connections` (Redshift and
     // HTTP destinations). An S3 destination never uses it, and CloudFormation validation
     // rejects an unreferenced mapping (W7001).
     Stack.of(this).node.tryRemoveChild(FIREHOSE_CIDR_MAPPING_ID);
+    return stream;
+  }
 
-    const action = new actions.SnsAction(props.alarmTopic);
+  private createAlarms(action: cloudwatch.IAlarmAction): LakeDeliveryStreamAlarms {
     const period = Duration.minutes(5);
+    const freshness = this.settings.freshness.toSeconds();
     const failure = (id: string, metric: cloudwatch.IMetric, description: string) => this.alarm(id, action, {
       metric,
       threshold: 1,
@@ -286,13 +307,13 @@ export class LakeDeliveryStream extends Construct {
       evaluationPeriods: 1,
       alarmDescription: description,
     });
-    this.alarms = {
+    return {
       dataFreshness: this.alarm('DataFreshnessAlarm', action, {
         metric: this.deliveryStream.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum', period }),
-        threshold: freshness.toSeconds(),
+        threshold: freshness,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
-        alarmDescription: `Records wait in Firehose ${freshness.toSeconds()} s or more; Firehose keeps them for 24 h only.`,
+        alarmDescription: `Records wait in Firehose ${freshness} s or more; Firehose keeps them for 24 h only.`,
       }),
       deliveryFailed: failure('DeliveryFailedAlarm',
         this.deliveryStream.metric('DeliveryToS3.Success', { statistic: 'Minimum', period }),
@@ -301,13 +322,7 @@ export class LakeDeliveryStream extends Construct {
         this.deliveryStream.metric('ExecuteProcessing.Success', { statistic: 'Minimum', period }),
         'A transform invocation failed; Firehose retries, then writes the batch under errors/processing-failed/.'),
       recordsFailed: this.alarm('RecordsFailedAlarm', action, {
-        metric: new cloudwatch.Metric({
-          namespace: METRICS_NAMESPACE,
-          metricName: 'RecordsFailed',
-          dimensionsMap: { service: SERVICE_NAME },
-          statistic: 'Sum',
-          period,
-        }),
+        metric: this.metricRecordsFailed({ period }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
@@ -316,10 +331,16 @@ export class LakeDeliveryStream extends Construct {
     };
   }
 
+  /** The prefixes Firehose writes under: the dataset, errors, and the backup when on. */
+  private writePrefixes(): string[] {
+    return [`raw/${this.dataset}/`, 'errors/', ...(this.settings.backup ? [this.backupPrefix] : [])];
+  }
+
   /** Everything Firehose needs, and nothing more. */
-  private scopedPolicy(props: LakeDeliveryStreamProps, key: kms.IKey, backup: boolean): iam.Policy {
+  private scopedPolicy(props: LakeDeliveryStreamProps): iam.Policy {
     const bucketArn = props.bucket.bucketArn;
-    const prefixes = [`raw/${DATASET}/`, 'errors/', ...(backup ? [this.backupPrefix] : [])];
+    const key = this.settings.key;
+    const prefixes = this.writePrefixes();
     const statements = [
       new iam.PolicyStatement({
         sid: 'Bucket',
@@ -369,11 +390,11 @@ export class LakeDeliveryStream extends Construct {
   }
 
   /** The findings this construct causes by design, each with why it stands. */
-  private acknowledgeFindings(props: LakeDeliveryStreamProps, transformRole: iam.Role, backup: boolean): void {
+  private acknowledgeFindings(props: LakeDeliveryStreamProps, transformRole: iam.Role): void {
     acknowledge(this.deliveryStream, 'AwsSolutions-KDF1',
       'Firehose rejects server-side encryption on a delivery stream whose source is a Kinesis stream; the source stream is ' +
         'KMS-encrypted and the S3 output uses the given key.');
-    const prefixes = [`raw/${DATASET}/`, 'errors/', ...(backup ? [this.backupPrefix] : [])];
+    const prefixes = this.writePrefixes();
     acknowledgeResources(this.policy, (resource) => {
       const prefix = prefixes.find((p) => resource.endsWith(`/${p}*`));
       return prefix && `Firehose names the objects under ${prefix} itself (partition, date, random suffix), so its write access ` +
@@ -399,6 +420,69 @@ export class LakeDeliveryStream extends Construct {
       'Firehose invokes the transform synchronously, where a function dead-letter queue never applies; records that fail or ' +
         'whose invocation fails land under errors/ with their original bytes.', ['NIST.800.53.R5', 'HIPAA.Security']);
   }
+}
+
+/** The props with their defaults, validated. */
+interface Settings {
+  readonly bufferingInterval: Duration;
+  readonly bufferingSize: Size;
+  readonly key: kms.IKey;
+  readonly backup: boolean;
+  readonly freshness: Duration;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly transformEntry: string;
+  readonly dataset: string;
+}
+
+function resolveSettings(props: LakeDeliveryStreamProps): Settings {
+  const interval = props.bufferingInterval ?? Duration.seconds(300);
+  const size = props.bufferingSize ?? Size.mebibytes(MAX_BUFFER_MIB);
+  const key = props.encryptionKey ?? props.bucket.encryptionKey;
+  const freshness = props.dataFreshnessThreshold ?? interval.plus(Duration.minutes(10));
+  const transformEntry = path.resolve(props.transformEntry ?? path.join(__dirname, '..', '..', 'lambda', 'transform', 'index.ts'));
+  const dataset = props.dataset ?? 'payments';
+
+  const seconds = interval.toSeconds({ integral: false });
+  if (!(seconds >= MIN_BUFFER_SECONDS && seconds <= MAX_BUFFER_SECONDS)) {
+    throw new Error(`LakeDeliveryStream: bufferingInterval must be ${MIN_BUFFER_SECONDS}–${MAX_BUFFER_SECONDS} seconds, got ${seconds}`);
+  }
+  const mib = size.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (!(mib >= MIN_BUFFER_MIB && mib <= MAX_BUFFER_MIB)) {
+    throw new Error(`LakeDeliveryStream: bufferingSize must be ${MIN_BUFFER_MIB}–${MAX_BUFFER_MIB} MiB, got ${mib}`);
+  }
+  if (mib < MIN_PARTITIONED_BUFFER_MIB) {
+    throw new Error(`LakeDeliveryStream: bufferingSize must be at least ${MIN_PARTITIONED_BUFFER_MIB} MiB with dynamic partitioning, got ${mib}`);
+  }
+  if (!key) {
+    throw new Error('LakeDeliveryStream: encryptionKey is required when the bucket has no encryptionKey, got undefined');
+  }
+  if (props.parquetTable && props.compression) {
+    throw new Error(`LakeDeliveryStream: compression must be unset with parquetTable (Parquet uses SNAPPY inside the file), got ${props.compression.value}`);
+  }
+  if (props.vpcSubnets && !props.vpc) {
+    throw new Error('LakeDeliveryStream: vpcSubnets needs vpc, got vpcSubnets without vpc');
+  }
+  if (freshness.toSeconds() < seconds) {
+    throw new Error(`LakeDeliveryStream: dataFreshnessThreshold must be at least bufferingInterval (${seconds} s), got ${freshness.toSeconds()} s`);
+  }
+  if (!/\.[cm]?[jt]s$/.test(transformEntry) || !fs.statSync(transformEntry, { throwIfNoEntry: false })?.isFile()) {
+    throw new Error(`LakeDeliveryStream: transformEntry must be an existing .ts or .js file, got ${transformEntry}`);
+  }
+  if (!DATASET_PATTERN.test(dataset)) {
+    throw new Error(`LakeDeliveryStream: dataset must be 1–100 lower-case letters, digits and underscores (a Glue table name), got ${dataset}`);
+  }
+  return {
+    bufferingInterval: interval,
+    bufferingSize: size,
+    key,
+    backup: props.backupSourceRecords ?? false,
+    freshness,
+    logRetention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    transformEntry,
+    dataset,
+  };
 }
 
 /** The compliance packs (cdk-nag ids prefix each rule with the pack). */

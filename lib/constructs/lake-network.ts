@@ -50,13 +50,22 @@ export const SESSION_MANAGER_ENDPOINTS: readonly string[] = ['ssm', 'ssmmessages
 
 export interface LakeNetworkProps {
   /**
-   * Availability zones to spread subnets (and each interface endpoint) over, 1–3.
-   * Each endpoint costs per AZ-hour.
+   * How many availability zones to spread subnets (and each interface endpoint) over, 1–3:
+   * the first ones CloudFormation's `Fn::GetAZs` lists for the Region, an order that may
+   * change when the Region gains a zone. Each endpoint costs per AZ-hour. Not with
+   * `availabilityZones`.
    * @default 2
    */
   readonly maxAzs?: number;
   /**
-   * NAT gateways, 0–maxAzs. With 0 the VPC has isolated subnets only: no internet
+   * The availability zones themselves, 1–3, instead of `maxAzs`: names such as `eu-west-1a`
+   * (in a stack with an explicit env they must be among the stack's availability zones), or
+   * tokens such as `Fn.select(2, Fn.getAzs())`.
+   * @default - the first `maxAzs` of `Fn::GetAZs`
+   */
+  readonly availabilityZones?: string[];
+  /**
+   * NAT gateways, 0 to the number of availability zones. With 0 the VPC has isolated subnets only: no internet
    * gateway, no NAT, no route to 0.0.0.0/0. With more, it adds public subnets and
    * private subnets with egress through the NAT gateways.
    * @default 0
@@ -131,106 +140,87 @@ export class LakeNetwork extends Construct {
 
   constructor(scope: Construct, id: string, props: LakeNetworkProps = {}) {
     super(scope, id);
-
-    const maxAzs = props.maxAzs ?? 2;
-    const natGateways = props.natGateways ?? 0;
-    const endpointNames = [
-      ...(props.interfaceEndpoints ?? EMR_INTERFACE_ENDPOINTS),
-      ...(props.sessionManagerEndpoints ? SESSION_MANAGER_ENDPOINTS : []),
-    ];
-    if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 3) {
-      throw new Error(`LakeNetwork: maxAzs must be a whole number 1–3, got ${maxAzs}`);
-    }
-    if (!Number.isInteger(natGateways) || natGateways < 0 || natGateways > maxAzs) {
-      throw new Error(`LakeNetwork: natGateways must be a whole number 0–${maxAzs} (maxAzs), got ${natGateways}`);
-    }
-    const unknown = endpointNames.filter((n) => !Object.hasOwn(INTERFACE_ENDPOINT_SERVICES, n));
-    if (unknown.length > 0) {
-      throw new Error(
-        `LakeNetwork: interfaceEndpoints must be among ${Object.keys(INTERFACE_ENDPOINT_SERVICES).join(', ')}, got ${unknown.join(', ')}`,
-      );
-    }
-    if (new Set(endpointNames).size !== endpointNames.length) {
-      throw new Error(`LakeNetwork: interfaceEndpoints must not repeat a name, got ${endpointNames.join(', ')}`);
-    }
-
+    const { availabilityZones, natGateways, endpointNames } = validate(props);
     const cidr = props.cidr ?? '10.40.0.0/16';
-    const computeSubnetType = natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED;
-    this.vpc = new ec2.Vpc(this, 'Vpc', {
+
+    this.vpc = this.createVpc(cidr, availabilityZones, natGateways);
+    this.computeSubnets = { subnetType: natGateways > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED };
+    [this.flowLogGroup, this.flowLog] = this.createFlowLog(
+      props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH, props.removalPolicy ?? RemovalPolicy.RETAIN, props.logEncryptionKey);
+    this.s3Endpoint = this.vpc.addGatewayEndpoint('S3', {
+      service: ec2.GatewayVpcEndpointAwsService.S3,
+      subnets: [this.computeSubnets],
+    });
+    this.addS3EndpointPolicy(props.lakeBuckets ?? [], props.readOnlyBucketNames ?? []);
+    this.endpointSecurityGroup = this.createEndpointSecurityGroup(cidr);
+    this.interfaceEndpoints = Object.fromEntries(endpointNames.map((name) => [name, this.vpc.addInterfaceEndpoint(endpointId(name), {
+      service: INTERFACE_ENDPOINT_SERVICES[name],
+      subnets: this.computeSubnets,
+      securityGroups: [this.endpointSecurityGroup],
+      privateDnsEnabled: true,
+      open: false,
+    })]));
+  }
+
+  /**
+   * Isolated subnets, or public and private ones with NAT. The zones are passed to the Vpc
+   * rather than a count: in a stack without an explicit env the Vpc would otherwise use at
+   * most two, whatever maxAzs says.
+   */
+  private createVpc(cidr: string, availabilityZones: string[], natGateways: number): ec2.Vpc {
+    return new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(cidr),
-      maxAzs,
+      availabilityZones,
       natGateways,
       subnetConfiguration:
         natGateways > 0
           ? [
               { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
-              { name: 'Private', subnetType: computeSubnetType, cidrMask: 20 },
+              { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
             ]
-          : [{ name: 'Isolated', subnetType: computeSubnetType, cidrMask: 20 }],
+          : [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 20 }],
     });
-    this.computeSubnets = { subnetType: computeSubnetType };
-    const retention = props.flowLogRetention ?? logs.RetentionDays.ONE_MONTH;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const encryptionKey = props.logEncryptionKey;
-    const defaultSgLogs = this.giveDefaultSgCleanupALogGroup(retention, removalPolicy, encryptionKey);
+  }
 
-    // Named from the stack and construct path, so a key policy can name exactly these groups.
+  /** Flow logs of all traffic to a log group named from the stack and construct path, so a key policy can name exactly it. */
+  private createFlowLog(retention: logs.RetentionDays, removalPolicy: RemovalPolicy, encryptionKey?: kms.IKey): [logs.LogGroup, ec2.FlowLog] {
+    const defaultSgLogs = this.giveDefaultSgCleanupALogGroup(retention, removalPolicy, encryptionKey);
     const flowLogGroupName = `/aws/vpc/flow-logs/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
-    this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
-      logGroupName: flowLogGroupName,
-      retention,
-      encryptionKey,
-      removalPolicy,
-    });
+    const group = new logs.LogGroup(this, 'FlowLogs', { logGroupName: flowLogGroupName, retention, encryptionKey, removalPolicy });
     if (encryptionKey) {
       admitLogGroups(this, encryptionKey, [flowLogGroupName, ...(defaultSgLogs ? [defaultSgLogs] : [])]);
     }
-    this.flowLog = this.vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(this.flowLogGroup),
+    const flowLog = this.vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(group),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
     for (const pack of ['PCI.DSS.321', 'NIST.800.53.R5', 'HIPAA.Security']) {
-      Validations.of(this.flowLog.node.findChild('IAMRole')).acknowledge({
+      Validations.of(flowLog.node.findChild('IAMRole')).acknowledge({
         id: `${pack}-IAMNoInlinePolicy`,
         reason: 'The flow-log delivery role\'s own policy (aws-cdk-lib writes it), naming only this flow log group; it is ' +
           'deleted with the role and cannot be attached elsewhere ' +
           '(https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_managed-vs-inline.html).',
       });
     }
+    return [group, flowLog];
+  }
 
-    this.s3Endpoint = this.vpc.addGatewayEndpoint('S3', {
-      service: ec2.GatewayVpcEndpointAwsService.S3,
-      subnets: [this.computeSubnets],
-    });
-    this.addS3EndpointPolicy(props.lakeBuckets ?? [], props.readOnlyBucketNames ?? []);
-
-    this.endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+  private createEndpointSecurityGroup(cidr: string): ec2.SecurityGroup {
+    const group = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc: this.vpc,
       description: 'Interface endpoints: HTTPS from the VPC only',
       allowAllOutbound: false,
     });
     // The literal CIDR, not vpc.vpcCidrBlock: the rule then reads plainly in the template.
-    this.endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
-
-    const endpoints: Record<string, ec2.InterfaceVpcEndpoint> = {};
-    for (const name of endpointNames) {
-      endpoints[name] = this.vpc.addInterfaceEndpoint(endpointId(name), {
-        service: INTERFACE_ENDPOINT_SERVICES[name],
-        subnets: this.computeSubnets,
-        securityGroups: [this.endpointSecurityGroup],
-        privateDnsEnabled: true,
-        open: false,
-      });
-    }
-    this.interfaceEndpoints = endpoints;
+    group.addIngressRule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    return group;
   }
 
   /**
    * The Vpc adds a stack-wide custom-resource function that removes the default security
    * group's rules. Without this it would log to an implicit log group that has no
-   * retention and outlives the stack.
+   * retention and outlives the stack. Returns the log group's name, if this call created it.
    */
-  /** Returns the log group's name, if this call created it. */
   private giveDefaultSgCleanupALogGroup(retention: logs.RetentionDays, removalPolicy: RemovalPolicy, encryptionKey?: kms.IKey): string | undefined {
     const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
     const handler = provider?.node.tryFindChild('Handler');
@@ -312,6 +302,39 @@ export class LakeNetwork extends Construct {
       );
     }
   }
+}
+
+/** The props checked; the zones, the NAT gateway count and the interface endpoints to create. */
+function validate(props: LakeNetworkProps): { availabilityZones: string[]; natGateways: number; endpointNames: string[] } {
+  if (props.availabilityZones && props.maxAzs !== undefined) {
+    throw new Error(`LakeNetwork: give availabilityZones or maxAzs, not both; got ${props.availabilityZones.length} zones and maxAzs ${props.maxAzs}`);
+  }
+  const maxAzs = props.maxAzs ?? 2;
+  if (!Number.isInteger(maxAzs) || maxAzs < 1 || maxAzs > 3) {
+    throw new Error(`LakeNetwork: maxAzs must be a whole number 1–3, got ${maxAzs}`);
+  }
+  const availabilityZones = props.availabilityZones ?? Array.from({ length: maxAzs }, (_, i) => Fn.select(i, Fn.getAzs()));
+  if (availabilityZones.length < 1 || availabilityZones.length > 3 || new Set(availabilityZones).size !== availabilityZones.length) {
+    throw new Error(`LakeNetwork: availabilityZones must be 1–3 different zones, got ${availabilityZones.join(', ') || 'none'}`);
+  }
+  const natGateways = props.natGateways ?? 0;
+  if (!Number.isInteger(natGateways) || natGateways < 0 || natGateways > availabilityZones.length) {
+    throw new Error(`LakeNetwork: natGateways must be a whole number 0–${availabilityZones.length} (one per availability zone), got ${natGateways}`);
+  }
+  const endpointNames = [
+    ...(props.interfaceEndpoints ?? EMR_INTERFACE_ENDPOINTS),
+    ...(props.sessionManagerEndpoints ? SESSION_MANAGER_ENDPOINTS : []),
+  ];
+  const unknown = endpointNames.filter((n) => !Object.hasOwn(INTERFACE_ENDPOINT_SERVICES, n));
+  if (unknown.length > 0) {
+    throw new Error(
+      `LakeNetwork: interfaceEndpoints must be among ${Object.keys(INTERFACE_ENDPOINT_SERVICES).join(', ')}, got ${unknown.join(', ')}`,
+    );
+  }
+  if (new Set(endpointNames).size !== endpointNames.length) {
+    throw new Error(`LakeNetwork: interfaceEndpoints must not repeat a name, got ${endpointNames.join(', ')}`);
+  }
+  return { availabilityZones, natGateways, endpointNames };
 }
 
 function endpointId(name: string): string {

@@ -99,181 +99,185 @@ export class PipelineMonitoring extends Construct {
     if (props.crawlerNames?.length === 0) {
       throw new Error('PipelineMonitoring: crawlerNames must not be empty; leave it out instead');
     }
-    const action = new cloudwatchActions.SnsAction(props.alarmTopic);
+    const topic = props.alarmTopic;
+    const action = new cloudwatchActions.SnsAction(topic);
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.hours(3),
     });
-
-    if (props.stream) {
-      const s = props.stream;
-      this.section('Ingestion stream', [
-        this.graph('Throughput (bytes)', [s.metricIncomingBytes(), s.metricGetRecordsBytes()]),
-        this.graph('Records', [s.metricIncomingRecords(), s.metricPutRecordsFailedRecords()]),
-        this.graph('Iterator age (ms)', [s.metricGetRecordsIteratorAgeMilliseconds({ statistic: 'Maximum' })]),
-        this.graph('Throttled', [s.metricWriteProvisionedThroughputExceeded(), s.metricReadProvisionedThroughputExceeded()]),
-      ]);
-    }
-
-    if (props.deliveryStream) {
-      const d = props.deliveryStream;
-      this.section('Delivery to the raw zone', [
-        this.graph('Data freshness (s)', [d.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum' })]),
-        this.graph('Delivery success', [d.metric('DeliveryToS3.Success', { statistic: 'Average' })]),
-        this.graph('Transform success', [d.metric('ExecuteProcessing.Success', { statistic: 'Average' })]),
-        this.graph('Records in / delivered', [d.metricIncomingRecords(), d.metric('DeliveryToS3.Records')]),
-      ]);
-    }
-
-    if (props.transformFunction) {
-      const f = props.transformFunction;
-      this.section('Transform Lambda', [
-        this.graph('Errors and throttles', [f.metricErrors(), f.metricThrottles()]),
-        this.graph('Duration (ms)', [f.metricDuration({ statistic: 'p99' }), f.metricDuration({ statistic: 'Average' })]),
-      ]);
-    }
-
-    if (props.crawlerNames) {
-      const outcome = (state: string) =>
-        new events.Rule(this, `Crawler${state}`, {
-          description: `Glue crawler ${state.toLowerCase()}: ${props.crawlerNames!.join(', ')}`,
-          eventPattern: {
-            source: ['aws.glue'],
-            detailType: ['Glue Crawler State Change'],
-            detail: { crawlerName: props.crawlerNames, state: [state] },
-          },
-        });
-      const failed = outcome('Failed');
-      const succeeded = outcome('Succeeded');
-      const crawler = events.EventField.fromPath('$.detail.crawlerName');
-      failed.addTarget(
-        new targets.SnsTopic(props.alarmTopic, {
-          message: events.RuleTargetInput.fromText(
-            `Glue crawler ${crawler} failed: ${events.EventField.fromPath('$.detail.errorMessage')}`,
-          ),
-        }),
-      );
-      succeeded.addTarget(
-        new targets.SnsTopic(props.alarmTopic, {
-          message: events.RuleTargetInput.fromText(
-            `Glue crawler ${crawler} succeeded: ${events.EventField.fromPath('$.detail.tablesCreated')} tables created, ` +
-              `${events.EventField.fromPath('$.detail.tablesUpdated')} updated, ` +
-              `${events.EventField.fromPath('$.detail.partitionsCreated')} partitions created`,
-          ),
-        }),
-      );
-      this.crawlerFailedRule = failed;
-      this.crawlerSucceededRule = succeeded;
-      this.section('Crawlers', [
-        this.graph('Crawl outcomes', [ruleMatches(succeeded, 'Succeeded'), ruleMatches(failed, 'Failed')], 'Sum'),
-      ]);
-    }
-
-    const workGroup = props.workgroupName;
-    if (workGroup) {
-      const athena = (name: string, statistic: string) => serviceMetric('AWS/Athena', name, { WorkGroup: workGroup }, statistic);
-      this.section('Athena', [
-        this.graph('Data scanned (bytes)', [athena('ProcessedBytes', 'Sum')]),
-        this.graph('Query time (ms)', [athena('TotalExecutionTime', 'p90')]),
-      ]);
-    }
-
-    if (props.batchWorkflow) this.batchRunFailedRule = this.batchRuns(props.batchWorkflow, props.alarmTopic, action);
-
-    const clusterId = props.clusterId;
-    if (clusterId) {
-      const emr = (name: string, statistic: string) =>
-        serviceMetric('AWS/ElasticMapReduce', name, { JobFlowId: clusterId }, statistic);
-      const emrEvent = (id: string, description: string, detailType: string, states?: string[]) => {
-        const rule = new events.Rule(this, id, {
-          description,
-          eventPattern: {
-            source: ['aws.emr'],
-            detailType: [detailType],
-            detail: { clusterId: [clusterId], ...(states ? { state: states } : {}) },
-          },
-        });
-        rule.addTarget(
-          new targets.SnsTopic(props.alarmTopic, {
-            message: events.RuleTargetInput.fromText(
-              `EMR ${events.EventField.fromPath('$.detail-type')} (${events.EventField.fromPath('$.detail.state')}): ${events.EventField.fromPath('$.detail.message')}`,
-            ),
-          }),
-        );
-        return rule;
-      };
-      this.clusterRule = emrEvent('ClusterState', `EMR cluster ${clusterId} state changes`, 'EMR Cluster State Change');
-      this.stepFailedRule = emrEvent('StepFailed', `EMR cluster ${clusterId} steps that failed or were cancelled`, 'EMR Step Status Change', ['FAILED', 'CANCELLED']);
-      this.section('Batch cluster', [
-        this.graph('Idle (1) / running apps', [emr('IsIdle', 'Maximum'), emr('AppsRunning', 'Maximum')]),
-        this.graph('YARN memory available (%)', [emr('YARNMemoryAvailablePercentage', 'Minimum')]),
-        this.graph('Containers pending', [emr('ContainerPending', 'Maximum')]),
-      ]);
-    }
-
-    if (props.endpoint) {
-      const { endpointName, variantName } = props.endpoint;
-      const sagemaker = (name: string, statistic: string) =>
-        serviceMetric('AWS/SageMaker', name, { EndpointName: endpointName, VariantName: variantName }, statistic);
-      this.section('Inference endpoint', [
-        this.graph('Model latency (µs)', [sagemaker('ModelLatency', 'p90'), sagemaker('ModelLatency', 'Average')]),
-        this.graph('Invocations and errors', [
-          sagemaker('Invocations', 'Sum'),
-          sagemaker('Invocation4XXErrors', 'Sum'),
-          sagemaker('Invocation5XXErrors', 'Sum'),
-        ]),
-      ]);
-    }
-
-    if (props.speedLayerFunction || props.deadLetterQueue) {
-      const widgets: cloudwatch.IWidget[] = [];
-      if (props.speedLayerFunction) {
-        const f = props.speedLayerFunction;
-        widgets.push(this.graph('Errors and throttles', [f.metricErrors(), f.metricThrottles()]));
-        widgets.push(
-          this.graph('Iterator age (ms)', [
-            serviceMetric('AWS/Lambda', 'IteratorAge', { FunctionName: f.functionName }, 'Maximum'),
-          ]),
-        );
-      }
-      if (props.deadLetterQueue) {
-        const depth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: this.period });
-        widgets.push(this.graph('Dead-letter depth', [depth]));
-      }
-      this.section('Speed layer', widgets);
-    }
-
-    if (props.viewTable) {
-      const t = props.viewTable;
-      const throttles = new cloudwatch.MathExpression({
-        label: 'Throttle events',
-        expression: 'reads + writes',
-        usingMetrics: {
-          reads: t.metric('ReadThrottleEvents', { statistic: 'Sum' }),
-          writes: t.metric('WriteThrottleEvents', { statistic: 'Sum' }),
-        },
-        period: this.period,
-      });
-      this.section('Real-time view', [
-        this.graph('Throttle events', [throttles]),
-        this.graph('Consumed capacity', [t.metricConsumedReadCapacityUnits(), t.metricConsumedWriteCapacityUnits()]),
-      ]);
-      const alarm = throttles.createAlarm(this, 'ViewThrottled', {
-        alarmDescription: 'The real-time view table is throttling reads or writes',
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 2,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      alarm.addAlarmAction(action);
-      this.alarms.push(alarm);
-    }
+    // Sections in the order of the data's way through the lake.
+    if (props.stream) this.streamSection(props.stream);
+    if (props.deliveryStream) this.deliverySection(props.deliveryStream);
+    if (props.transformFunction) this.transformSection(props.transformFunction);
+    if (props.crawlerNames) [this.crawlerFailedRule, this.crawlerSucceededRule] = this.crawlers(props.crawlerNames, topic);
+    if (props.workgroupName) this.athenaSection(props.workgroupName);
+    if (props.batchWorkflow) this.batchRunFailedRule = this.batchRuns(props.batchWorkflow, topic, action);
+    if (props.clusterId) [this.clusterRule, this.stepFailedRule] = this.cluster(props.clusterId, topic);
+    if (props.endpoint) this.endpointSection(props.endpoint);
+    if (props.speedLayerFunction || props.deadLetterQueue) this.speedLayerSection(props.speedLayerFunction, props.deadLetterQueue);
+    if (props.viewTable) this.viewSection(props.viewTable, action);
 
     if (this.sections.length === 0) {
       throw new Error('PipelineMonitoring: give at least one resource to monitor');
     }
+  }
+
+  private streamSection(s: kinesis.IStream): void {
+    this.section('Ingestion stream', [
+      this.graph('Throughput (bytes)', [s.metricIncomingBytes(), s.metricGetRecordsBytes()]),
+      this.graph('Records', [s.metricIncomingRecords(), s.metricPutRecordsFailedRecords()]),
+      this.graph('Iterator age (ms)', [s.metricGetRecordsIteratorAgeMilliseconds({ statistic: 'Maximum' })]),
+      this.graph('Throttled', [s.metricWriteProvisionedThroughputExceeded(), s.metricReadProvisionedThroughputExceeded()]),
+    ]);
+  }
+
+  private deliverySection(d: firehose.IDeliveryStream): void {
+    this.section('Delivery to the raw zone', [
+      this.graph('Data freshness (s)', [d.metric('DeliveryToS3.DataFreshness', { statistic: 'Maximum' })]),
+      this.graph('Delivery success', [d.metric('DeliveryToS3.Success', { statistic: 'Average' })]),
+      this.graph('Transform success', [d.metric('ExecuteProcessing.Success', { statistic: 'Average' })]),
+      this.graph('Records in / delivered', [d.metricIncomingRecords(), d.metric('DeliveryToS3.Records')]),
+    ]);
+  }
+
+  private transformSection(f: lambda.IFunction): void {
+    this.section('Transform Lambda', [
+      this.graph('Errors and throttles', [f.metricErrors(), f.metricThrottles()]),
+      this.graph('Duration (ms)', [f.metricDuration({ statistic: 'p99' }), f.metricDuration({ statistic: 'Average' })]),
+    ]);
+  }
+
+  /** Rules that send each crawl's failure and success to the topic, and a graph of their matches. */
+  private crawlers(crawlerNames: string[], topic: sns.ITopic): [events.Rule, events.Rule] {
+    const outcome = (state: string) =>
+      new events.Rule(this, `Crawler${state}`, {
+        description: `Glue crawler ${state.toLowerCase()}: ${crawlerNames.join(', ')}`,
+        eventPattern: {
+          source: ['aws.glue'],
+          detailType: ['Glue Crawler State Change'],
+          detail: { crawlerName: crawlerNames, state: [state] },
+        },
+      });
+    const failed = outcome('Failed');
+    const succeeded = outcome('Succeeded');
+    const field = events.EventField.fromPath;
+    const crawler = field('$.detail.crawlerName');
+    failed.addTarget(
+      new targets.SnsTopic(topic, {
+        message: events.RuleTargetInput.fromText(`Glue crawler ${crawler} failed: ${field('$.detail.errorMessage')}`),
+      }),
+    );
+    succeeded.addTarget(
+      new targets.SnsTopic(topic, {
+        message: events.RuleTargetInput.fromText(
+          `Glue crawler ${crawler} succeeded: ${field('$.detail.tablesCreated')} tables created, ` +
+            `${field('$.detail.tablesUpdated')} updated, ` +
+            `${field('$.detail.partitionsCreated')} partitions created`,
+        ),
+      }),
+    );
+    this.section('Crawlers', [
+      this.graph('Crawl outcomes', [ruleMatches(succeeded, 'Succeeded'), ruleMatches(failed, 'Failed')], 'Sum'),
+    ]);
+    return [failed, succeeded];
+  }
+
+  private athenaSection(workGroup: string): void {
+    const athena = (name: string, statistic: string) => serviceMetric('AWS/Athena', name, { WorkGroup: workGroup }, statistic);
+    this.section('Athena', [
+      this.graph('Data scanned (bytes)', [athena('ProcessedBytes', 'Sum')]),
+      this.graph('Query time (ms)', [athena('TotalExecutionTime', 'p90')]),
+    ]);
+  }
+
+  /** A long-running cluster: every state change and every failed or cancelled step to the topic, and its YARN graphs. */
+  private cluster(clusterId: string, topic: sns.ITopic): [events.Rule, events.Rule] {
+    const emr = (name: string, statistic: string) =>
+      serviceMetric('AWS/ElasticMapReduce', name, { JobFlowId: clusterId }, statistic);
+    const emrEvent = (id: string, description: string, detailType: string, states?: string[]) => {
+      const rule = new events.Rule(this, id, {
+        description,
+        eventPattern: {
+          source: ['aws.emr'],
+          detailType: [detailType],
+          detail: { clusterId: [clusterId], ...(states ? { state: states } : {}) },
+        },
+      });
+      rule.addTarget(
+        new targets.SnsTopic(topic, {
+          message: events.RuleTargetInput.fromText(
+            `EMR ${events.EventField.fromPath('$.detail-type')} (${events.EventField.fromPath('$.detail.state')}): ${events.EventField.fromPath('$.detail.message')}`,
+          ),
+        }),
+      );
+      return rule;
+    };
+    const stateRule = emrEvent('ClusterState', `EMR cluster ${clusterId} state changes`, 'EMR Cluster State Change');
+    const stepRule = emrEvent('StepFailed', `EMR cluster ${clusterId} steps that failed or were cancelled`, 'EMR Step Status Change', ['FAILED', 'CANCELLED']);
+    this.section('Batch cluster', [
+      this.graph('Idle (1) / running apps', [emr('IsIdle', 'Maximum'), emr('AppsRunning', 'Maximum')]),
+      this.graph('YARN memory available (%)', [emr('YARNMemoryAvailablePercentage', 'Minimum')]),
+      this.graph('Containers pending', [emr('ContainerPending', 'Maximum')]),
+    ]);
+    return [stateRule, stepRule];
+  }
+
+  private endpointSection({ endpointName, variantName }: MonitoredEndpoint): void {
+    const sagemaker = (name: string, statistic: string) =>
+      serviceMetric('AWS/SageMaker', name, { EndpointName: endpointName, VariantName: variantName }, statistic);
+    this.section('Inference endpoint', [
+      this.graph('Model latency (µs)', [sagemaker('ModelLatency', 'p90'), sagemaker('ModelLatency', 'Average')]),
+      this.graph('Invocations and errors', [
+        sagemaker('Invocations', 'Sum'),
+        sagemaker('Invocation4XXErrors', 'Sum'),
+        sagemaker('Invocation5XXErrors', 'Sum'),
+      ]),
+    ]);
+  }
+
+  private speedLayerSection(f: lambda.IFunction | undefined, deadLetterQueue: sqs.IQueue | undefined): void {
+    const widgets: cloudwatch.IWidget[] = [];
+    if (f) {
+      widgets.push(this.graph('Errors and throttles', [f.metricErrors(), f.metricThrottles()]));
+      widgets.push(
+        this.graph('Iterator age (ms)', [
+          serviceMetric('AWS/Lambda', 'IteratorAge', { FunctionName: f.functionName }, 'Maximum'),
+        ]),
+      );
+    }
+    if (deadLetterQueue) {
+      const depth = deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: this.period });
+      widgets.push(this.graph('Dead-letter depth', [depth]));
+    }
+    this.section('Speed layer', widgets);
+  }
+
+  /** Throttles and consumed capacity, and an alarm on any throttling. */
+  private viewSection(t: dynamodb.ITable, action: cloudwatch.IAlarmAction): void {
+    const throttles = new cloudwatch.MathExpression({
+      label: 'Throttle events',
+      expression: 'reads + writes',
+      usingMetrics: {
+        reads: t.metric('ReadThrottleEvents', { statistic: 'Sum' }),
+        writes: t.metric('WriteThrottleEvents', { statistic: 'Sum' }),
+      },
+      period: this.period,
+    });
+    this.section('Real-time view', [
+      this.graph('Throttle events', [throttles]),
+      this.graph('Consumed capacity', [t.metricConsumedReadCapacityUnits(), t.metricConsumedWriteCapacityUnits()]),
+    ]);
+    const alarm = throttles.createAlarm(this, 'ViewThrottled', {
+      alarmDescription: 'The real-time view table is throttling reads or writes',
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(action);
+    this.alarms.push(alarm);
   }
 
   /**

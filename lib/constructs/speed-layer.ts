@@ -141,69 +141,80 @@ export class SpeedLayer extends Construct {
   public readonly deadLetterAgeAlarm: cloudwatch.Alarm;
   /** Namespace of the handler's metrics (scored, high_risk, dead_lettered, failed, latency). */
   public readonly metricsNamespace = 'SpeedLayer';
+  /**
+   * The handler's Powertools service name, from the stack name and construct path: the
+   * `service` dimension of its metrics, so that two speed layers never share one.
+   */
+  public readonly metricsServiceName: string;
+
+  private readonly settings: Settings;
 
   constructor(scope: Construct, id: string, props: SpeedLayerProps) {
     super(scope, id);
-    const maxPayloadBytes = props.maxPayloadBytes ?? 4_000_000;
-    const enhancedFanOut = props.enhancedFanOut ?? true;
-    const batchSize = props.batchSize ?? 500;
-    const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(1);
-    const parallelizationFactor = props.parallelizationFactor ?? 1;
-    const retryAttempts = props.retryAttempts ?? 5;
-    const maxRecordAge = props.maxRecordAge ?? Duration.hours(1);
-    const viewTtl = props.viewTtl ?? Duration.days(30);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    const iteratorAgeThreshold = props.iteratorAgeAlarmThreshold ?? Duration.seconds(Math.floor(maxRecordAge.toSeconds() / 2));
-    const handlerEntry = path.resolve(props.handlerEntry ?? path.join(__dirname, '..', '..', 'lambda', 'speed-layer', 'index.ts'));
+    this.settings = resolveSettings(props);
+    this.metricsServiceName = Names.uniqueResourceName(this, { maxLength: 200, separator: '-' });
 
-    const range = (name: string, value: number, min: number, max: number, unit = '') => {
-      if (!Number.isInteger(value) || value < min || value > max) {
-        throw new Error(`SpeedLayer: ${name} must be a whole number ${min}–${max}${unit}, got ${value}`);
-      }
-    };
-    range('maxPayloadBytes', maxPayloadBytes, 1024, MAX_SERVERLESS_OR_INSTANCE_PAYLOAD);
-    range('batchSize', batchSize, 1, 10_000);
-    range('maxBatchingWindow', maxBatchingWindow.toSeconds(), 0, 300, ' seconds');
-    range('parallelizationFactor', parallelizationFactor, 1, 10);
-    range('retryAttempts', retryAttempts, 0, 10_000);
-    range('maxRecordAge', maxRecordAge.toSeconds(), 60, 604_800, ' seconds');
-    range('viewTtl', viewTtl.toSeconds(), 3600, 365 * 86_400, ' seconds');
-    if (!/\.[cm]?[jt]s$/.test(handlerEntry) || !fs.statSync(handlerEntry, { throwIfNoEntry: false })?.isFile()) {
-      throw new Error(`SpeedLayer: handlerEntry must be an existing .ts or .js file, got ${handlerEntry}`);
-    }
+    [this.deadLetterKey, this.deadLetterQueue] = this.createDeadLetterQueue();
+    this.logGroup = this.createLogGroup(props.logRetention, props.logEncryptionKey);
+    const role = this.createRole();
+    this.function = this.createFunction(role, props);
+    props.endpoint.grantInvoke(this.function);
+    props.view.grantWriteScores(this.function);
+    // The handler's SendMessageBatch uses the sqs:SendMessage grant (with the queue key) that
+    // the on-failure destination of the event source gives the function's role.
+    [this.consumer, this.eventSource] = this.createEventSource(props.stream, props.startingPosition);
+    this.function.addEventSource(this.eventSource);
+    [this.iteratorAgeAlarm, this.errorsAlarm, this.deadLetterAlarm, this.deadLetterAgeAlarm] =
+      this.createAlarms(new cloudwatchActions.SnsAction(props.alarmTopic));
+    this.acknowledgeFindings(role);
+  }
 
-    this.deadLetterKey = new kms.Key(this, 'DeadLetterKey', {
+  private createDeadLetterQueue(): [kms.Key, sqs.Queue] {
+    const removalPolicy = this.settings.removalPolicy;
+    const key = new kms.Key(this, 'DeadLetterKey', {
       description: 'Speed-layer dead-letter queue',
       enableKeyRotation: true,
       removalPolicy,
       pendingWindow: Duration.days(7),
     });
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+    const queue = new sqs.Queue(this, 'DeadLetterQueue', {
       encryption: sqs.QueueEncryption.KMS,
-      encryptionMasterKey: this.deadLetterKey,
+      encryptionMasterKey: key,
       enforceSSL: true,
       retentionPeriod: DEAD_LETTER_RETENTION,
       // Only this speed layer writes here: no other queue may name it as its dead-letter queue.
       redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.DENY_ALL },
       removalPolicy,
     });
+    return [key, queue];
+  }
 
-    // Named from the stack and construct path, so a key policy can name exactly this group.
+  /** Named from the stack and construct path, so a key policy can name exactly this group. */
+  private createLogGroup(retention: logs.RetentionDays | undefined, encryptionKey: kms.IKey | undefined): logs.LogGroup {
     const logGroupName = `/aws/lambda/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
-    this.logGroup = new logs.LogGroup(this, 'Logs', {
+    const group = new logs.LogGroup(this, 'Logs', {
       logGroupName,
-      retention: props.logRetention ?? logs.RetentionDays.ONE_WEEK,
-      encryptionKey: props.logEncryptionKey,
-      removalPolicy,
+      retention: retention ?? logs.RetentionDays.ONE_WEEK,
+      encryptionKey,
+      removalPolicy: this.settings.removalPolicy,
     });
-    if (props.logEncryptionKey) admitLogGroup(this, props.logEncryptionKey, logGroupName);
-    // Its own role, so that it may write only to its own log group.
+    if (encryptionKey) admitLogGroup(this, encryptionKey, logGroupName);
+    return group;
+  }
+
+  /** Its own role, so that it may write only to its own log group. */
+  private createRole(): iam.Role {
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Speed-layer function',
     });
     this.logGroup.grantWrite(role);
-    this.function = new lambda.Function(this, 'Function', {
+    return role;
+  }
+
+  private createFunction(role: iam.Role, props: SpeedLayerProps): lambda.Function {
+    const { handlerEntry, maxPayloadBytes, viewTtl } = this.settings;
+    return new lambda.Function(this, 'Function', {
       role,
       code: bundledHandler('SpeedLayer: handlerEntry', handlerEntry, { minify: true, sourcemap: true }),
       handler: 'index.handler',
@@ -220,40 +231,44 @@ export class SpeedLayer extends Construct {
         MAX_PAYLOAD_BYTES: String(maxPayloadBytes),
         TTL_SECONDS: String(viewTtl.toSeconds()),
         MAX_WRITE_ATTEMPTS: '4',
-        POWERTOOLS_SERVICE_NAME: 'speed-layer',
+        POWERTOOLS_SERVICE_NAME: this.metricsServiceName,
         POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
       },
     });
-    props.endpoint.grantInvoke(this.function);
-    props.view.grantWriteScores(this.function);
-    // The handler's SendMessageBatch uses the sqs:SendMessage grant (with the queue key) that
-    // the on-failure destination below gives the function's role.
+  }
 
+  /**
+   * The event source mapping: batch item failures, bisect on error, bounded retries and record
+   * age, failed batches' metadata to the dead-letter queue; through an enhanced fan-out consumer
+   * unless turned off.
+   */
+  private createEventSource(
+    stream: kinesis.IStream, startingPosition: lambda.StartingPosition | undefined,
+  ): [kinesis.StreamConsumer | undefined, sources.KinesisEventSource | sources.KinesisConsumerEventSource] {
+    const s = this.settings;
     const mapping: sources.KinesisEventSourceProps = {
-      startingPosition: props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON,
-      batchSize,
-      maxBatchingWindow,
-      parallelizationFactor,
-      retryAttempts,
-      maxRecordAge,
+      startingPosition: startingPosition ?? lambda.StartingPosition.TRIM_HORIZON,
+      batchSize: s.batchSize,
+      maxBatchingWindow: s.maxBatchingWindow,
+      parallelizationFactor: s.parallelizationFactor,
+      retryAttempts: s.retryAttempts,
+      maxRecordAge: s.maxRecordAge,
       bisectBatchOnError: true,
       reportBatchItemFailures: true,
       onFailure: new sources.SqsDlq(this.deadLetterQueue),
     };
-    if (enhancedFanOut) {
-      this.consumer = new kinesis.StreamConsumer(this, 'Consumer', {
-        stream: props.stream,
-        streamConsumerName: Names.uniqueResourceName(this, { maxLength: 128 }),
-      });
-      this.eventSource = new sources.KinesisConsumerEventSource(this.consumer, mapping);
-      // The consumer's read grant covers SubscribeToShard; the stream's covers its key.
-      props.stream.encryptionKey?.grantDecrypt(this.function);
-    } else {
-      this.eventSource = new sources.KinesisEventSource(props.stream, mapping);
-    }
-    this.function.addEventSource(this.eventSource);
+    if (!s.enhancedFanOut) return [undefined, new sources.KinesisEventSource(stream, mapping)];
+    const consumer = new kinesis.StreamConsumer(this, 'Consumer', {
+      stream,
+      streamConsumerName: Names.uniqueResourceName(this, { maxLength: 128 }),
+    });
+    // The consumer's read grant covers SubscribeToShard; the stream's covers its key.
+    stream.encryptionKey?.grantDecrypt(this.function);
+    return [consumer, new sources.KinesisConsumerEventSource(consumer, mapping)];
+  }
 
-    const action = new cloudwatchActions.SnsAction(props.alarmTopic);
+  /** Iterator age, errors, dead letters waiting, and the oldest dead letter's age; each notifies on alarm and on OK. */
+  private createAlarms(action: cloudwatch.IAlarmAction): [cloudwatch.Alarm, cloudwatch.Alarm, cloudwatch.Alarm, cloudwatch.Alarm] {
     const alarm = (alarmId: string, metric: cloudwatch.Metric, threshold: number, description: string) => {
       const a = metric.createAlarm(this, alarmId, {
         threshold,
@@ -267,20 +282,18 @@ export class SpeedLayer extends Construct {
       a.addOkAction(action);
       return a;
     };
-    this.iteratorAgeAlarm = alarm('IteratorAgeAlarm',
-      this.function.metric('IteratorAge', { statistic: 'Maximum', period: Duration.minutes(5) }),
-      iteratorAgeThreshold.toMilliseconds(),
-      `The speed layer is ${iteratorAgeThreshold.toHumanString()} or more behind the stream`);
-    this.errorsAlarm = alarm('ErrorsAlarm', this.function.metricErrors({ period: Duration.minutes(5) }), 1,
-      'The speed-layer function failed whole invocations');
-    this.deadLetterAlarm = alarm('DeadLetterAlarm',
-      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 1,
-      'Poison records or failed batches are waiting in the speed-layer dead-letter queue');
+    const behind = this.settings.iteratorAgeThreshold;
+    const period = Duration.minutes(5);
     const expiresIn = DEAD_LETTER_RETENTION.toSeconds() / 2;
-    this.deadLetterAgeAlarm = alarm('DeadLetterAgeAlarm',
-      this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }), expiresIn,
-      `The oldest dead letter is ${expiresIn / 86_400} days old; SQS deletes it at ${DEAD_LETTER_RETENTION.toDays()} days`);
-    this.acknowledgeFindings(role);
+    return [
+      alarm('IteratorAgeAlarm', this.function.metric('IteratorAge', { statistic: 'Maximum', period }), behind.toMilliseconds(),
+        `The speed layer is ${behind.toHumanString()} or more behind the stream`),
+      alarm('ErrorsAlarm', this.function.metricErrors({ period }), 1, 'The speed-layer function failed whole invocations'),
+      alarm('DeadLetterAlarm', this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }), 1,
+        'Poison records or failed batches are waiting in the speed-layer dead-letter queue'),
+      alarm('DeadLetterAgeAlarm', this.deadLetterQueue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum' }), expiresIn,
+        `The oldest dead letter is ${expiresIn / 86_400} days old; SQS deletes it at ${DEAD_LETTER_RETENTION.toDays()} days`),
+    ];
   }
 
   /** The findings this construct causes by design, each with why it stands. */
@@ -324,7 +337,7 @@ export class SpeedLayer extends Construct {
     return new cloudwatch.Metric({
       namespace: this.metricsNamespace,
       metricName,
-      dimensionsMap: { service: 'speed-layer' },
+      dimensionsMap: { service: this.metricsServiceName },
       statistic: 'Sum',
       period: Duration.minutes(5),
       ...props,
@@ -347,6 +360,55 @@ export class SpeedLayer extends Construct {
   public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric('latency', { statistic: 'Maximum', ...props });
   }
+}
+
+/** The props with their defaults, validated. */
+interface Settings {
+  readonly maxPayloadBytes: number;
+  readonly enhancedFanOut: boolean;
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  readonly parallelizationFactor: number;
+  readonly retryAttempts: number;
+  readonly maxRecordAge: Duration;
+  readonly viewTtl: Duration;
+  readonly removalPolicy: RemovalPolicy;
+  readonly iteratorAgeThreshold: Duration;
+  readonly handlerEntry: string;
+}
+
+function resolveSettings(props: SpeedLayerProps): Settings {
+  const maxRecordAge = props.maxRecordAge ?? Duration.hours(1);
+  const settings: Settings = {
+    maxPayloadBytes: props.maxPayloadBytes ?? 4_000_000,
+    enhancedFanOut: props.enhancedFanOut ?? true,
+    batchSize: props.batchSize ?? 500,
+    maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+    parallelizationFactor: props.parallelizationFactor ?? 1,
+    retryAttempts: props.retryAttempts ?? 5,
+    maxRecordAge,
+    viewTtl: props.viewTtl ?? Duration.days(30),
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    iteratorAgeThreshold: props.iteratorAgeAlarmThreshold ?? Duration.seconds(Math.floor(maxRecordAge.toSeconds() / 2)),
+    handlerEntry: path.resolve(props.handlerEntry ?? path.join(__dirname, '..', '..', 'lambda', 'speed-layer', 'index.ts')),
+  };
+  const range = (name: string, value: number, min: number, max: number, unit = '') => {
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(`SpeedLayer: ${name} must be a whole number ${min}–${max}${unit}, got ${value}`);
+    }
+  };
+  range('maxPayloadBytes', settings.maxPayloadBytes, 1024, MAX_SERVERLESS_OR_INSTANCE_PAYLOAD);
+  range('batchSize', settings.batchSize, 1, 10_000);
+  range('maxBatchingWindow', settings.maxBatchingWindow.toSeconds(), 0, 300, ' seconds');
+  range('parallelizationFactor', settings.parallelizationFactor, 1, 10);
+  range('retryAttempts', settings.retryAttempts, 0, 10_000);
+  range('maxRecordAge', maxRecordAge.toSeconds(), 60, 604_800, ' seconds');
+  range('viewTtl', settings.viewTtl.toSeconds(), 3600, 365 * 86_400, ' seconds');
+  const entry = settings.handlerEntry;
+  if (!/\.[cm]?[jt]s$/.test(entry) || !fs.statSync(entry, { throwIfNoEntry: false })?.isFile()) {
+    throw new Error(`SpeedLayer: handlerEntry must be an existing .ts or .js file, got ${entry}`);
+  }
+  return settings;
 }
 
 /**

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { DATASET } from '../../lambda/shared/payment-event';
 import { IngestionSettings } from '../config';
 import { IngestionStream, StreamCapacity } from '../constructs/ingestion-stream';
 import { LakeDeliveryStream } from '../constructs/lake-delivery-stream';
@@ -47,6 +48,7 @@ export class IngestionStack extends Stack {
       removalPolicy: s.removalPolicy,
       logEncryptionKey: props.logsKey,
       vpc: props.vpc,
+      dataset: DATASET,
     });
 
     new CfnOutput(this, 'StreamName', { value: this.stream.stream.streamName });

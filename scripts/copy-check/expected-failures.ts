@@ -6,50 +6,6 @@
  */
 import type { ExpectedFailures } from '../lib/copy-check';
 
-export const EXPECTED_FAILURES: ExpectedFailures = {
-  DataLakeStorage: {
-    'bare-app': {
-      // Without the flag, aws-cdk-lib grants S3 log delivery on the access-logs bucket with the
-      // LogDeliveryWrite ACL, which the bucket's BUCKET_OWNER_ENFORCED ownership forbids. The page
-      // lists the flag; the listed-flags check proves it is enough.
-      reason: 'needs @aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy; it should grant log delivery with a bucket policy itself',
-      match: 'objectOwnership must be set to "ObjectWriter" when accessControl is "LogDeliveryWrite"',
-    },
-  },
-  LakeDeliveryStream: {
-    'twice-in-one-stack': {
-      // The transform's metrics carry the module constant service="lake-transform".
-      reason: "two delivery streams' RecordsFailed alarms watch one metric, so each fires on the other's failures",
-      match: 'RecordsFailedAlarm/Resource watch the same metric',
-    },
-    'other-directory': {
-      // The file imports ../../lambda/shared/payment-event and bundles ../../lambda/transform/index.ts.
-      reason: 'the construct file must sit two folders below the lambda/ folder: its import and handler entry are fixed relative paths',
-      match: "Cannot find module '../../lambda/shared/payment-event'",
-    },
-  },
-  LakeNetwork: {
-    'two-regions': {
-      // ec2.Vpc asks the stack for its AZs; with an explicit env that is a context lookup.
-      reason: 'in a stack with an explicit env the VPC needs an availability-zone lookup (credentials or cdk.context.json)',
-      match: 'needs context lookups (credentials or cdk.context.json): availability-zones',
-    },
-  },
-  SpeedLayer: {
-    'twice-in-one-stack': {
-      // metric() uses namespace SpeedLayer and the constant dimension service="speed-layer".
-      reason: "two speed layers' metric helpers (scored, high_risk, dead_lettered, latency) return one metric",
-      match: 'metricScored() returns the same metric for both instances',
-    },
-    'other-directory': {
-      reason: 'the handler entry ../../lambda/speed-layer/index.ts is fixed relative to the construct file',
-      match: 'Cannot find entry file at <apps>/lambda/speed-layer/index.ts',
-    },
-  },
-  BatchCluster: {
-    'other-directory': {
-      reason: 'the handler entry ../../lambda/emr-security-group-cleanup/index.ts is fixed relative to the construct file',
-      match: 'Cannot find entry file at <apps>/lambda/emr-security-group-cleanup/index.ts',
-    },
-  },
-};
+// Empty: every construct passes every check. Add an entry only with the reason and the
+// message, when a check finds something that cannot be fixed at once.
+export const EXPECTED_FAILURES: ExpectedFailures = {};

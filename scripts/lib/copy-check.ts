@@ -5,14 +5,15 @@
  * cdk init's tsconfig.json, cdk.json with its feature flags, a package.json and a
  * lock file, and a node_modules that holds only cdk init's packages and the
  * packages the page lists (links into this project's node_modules; nothing is
- * downloaded). Then it type-checks the app with its own tsc, and synthesizes the
- * page's example with the app's own node_modules in each scenario of
- * scripts/copy-check/runner.ts.
+ * downloaded). Then worker processes (scripts/copy-check/runner.ts) type-check the
+ * app with its own TypeScript, and synthesize the page's example with the app's own
+ * node_modules in each scenario.
  */
-import { spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CheckOutcome, RunnerConfig, SynthCheck } from '../copy-check/runner';
+import type { CheckOutcome, RunnerConfig, SynthCheck, Task, TaskResult } from '../copy-check/runner';
 import { CopyRecipe, extractExample, parseCopyRecipe, ROOT } from './construct-docs';
 
 export const TYPECHECK = 'typecheck';
@@ -21,6 +22,8 @@ export type CheckName = typeof TYPECHECK | SynthCheck;
 const INIT_TEMPLATES = path.join(ROOT, 'node_modules', 'aws-cdk', 'lib', 'init-templates');
 const INIT_APP = path.join(INIT_TEMPLATES, 'app', 'typescript');
 const RUNNER = path.join(ROOT, 'scripts', 'copy-check', 'runner.ts');
+/** The synth checks of the standard layout, with `listed-flags` after `bare-app` when the page lists flags. */
+const STANDARD_CHECKS: readonly SynthCheck[] = ['bare-app', 'init-flags', 'twice-in-one-stack', 'two-regions'];
 
 /** One construct to copy, as its page describes it. */
 export interface CopyTarget {
@@ -142,68 +145,91 @@ export function isolatedEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.Proces
   return clean;
 }
 
-interface RunResult {
-  readonly code: number;
-  readonly output: string;
+/** The checks of one app: the synth scenarios of its layout. */
+export function synthChecksFor(target: CopyTarget, layout: Layout): SynthCheck[] {
+  if (layout === 'other-directory') return ['other-directory'];
+  const checks = [...STANDARD_CHECKS];
+  if (Object.keys(target.recipe.featureFlags).length > 0) checks.splice(1, 0, 'listed-flags');
+  return checks;
 }
 
-function run(command: string, args: string[], cwd: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: isolatedEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
-/** `npx tsc` in the app, with cdk init's tsconfig (strict, no include: every .ts file). */
-export async function typecheckApp(dir: string): Promise<CheckOutcome> {
-  const tsc = path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
-  if (!fs.existsSync(tsc)) return { check: TYPECHECK, failure: 'typescript is not installed in the app' };
-  const { code, output } = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], dir);
-  return code === 0 ? { check: TYPECHECK } : { check: TYPECHECK, failure: summarizeTscErrors(output) };
-}
-
-/** The missing modules, or else the first errors, of tsc's output. */
-export function summarizeTscErrors(output: string): string {
-  const errors = output.split('\n').filter((l) => /error TS\d+/.test(l));
-  const missing = [...new Set(errors.flatMap((l) => [...l.matchAll(/Cannot find (?:module|type definition file for) '([^']+)'/g)].map((m) => m[1])))];
-  if (missing.length > 0) return `tsc cannot find ${missing.sort().join(', ')}`;
-  if (errors.length === 0) return `tsc failed: ${output.trim().split('\n').slice(0, 3).join(' ')}`;
-  return `tsc: ${errors.slice(0, 3).join(' ')}${errors.length > 3 ? ` (+${errors.length - 3} more)` : ''}`;
-}
-
-/** Runs the synth checks in the app with its own node_modules; tsx is the only tool taken from this project. */
-export async function synthChecks(dir: string, target: CopyTarget, checks: SynthCheck[], layout: Layout = 'standard'): Promise<CheckOutcome[]> {
-  // In cdk.out/, which cdk init's tsconfig excludes, so that the app's own tsc never sees it.
-  const work = path.join(dir, 'cdk.out', 'copy-check');
-  const runner = path.join(work, 'runner.ts');
-  fs.mkdirSync(work, { recursive: true });
-  fs.copyFileSync(RUNNER, runner);
-  const config: RunnerConfig = {
+/** What a worker needs to synthesize the example of the app in `dir`. */
+export function runnerConfig(target: CopyTarget, dir: string, layout: Layout = 'standard'): RunnerConfig {
+  return {
+    dir,
     example: examplePath(target.name),
     constructFile: constructPath(target.name, layout),
     className: target.className,
-    checks,
+    checks: synthChecksFor(target, layout),
     initFlags: cdkInitFlags(),
     listedFlags: target.recipe.featureFlags,
-    results: path.join(work, 'results.json'),
+    lookups: target.recipe.lookups,
   };
-  const configFile = path.join(work, 'config.json');
-  writeJson(configFile, config);
+}
+
+/**
+ * Runs the tasks in `jobs` worker processes, each started in the apps' isolated
+ * environment with only the tsx loader from this project. With two or more, workers
+ * take turns at a kind, type-checks or synths, and run only that kind: each kind's
+ * start-up (parsing the packages' declarations; loading aws-cdk-lib and its
+ * validation) costs several seconds a process, and each task after it one or two. A
+ * worker that dies fails its task and is replaced.
+ */
+export async function runTasks(tasks: readonly Task[], jobs: number, onResult?: (result: TaskResult) => void): Promise<TaskResult[]> {
+  const queue = [...tasks];
+  const results: TaskResult[] = [];
   const tsx = require.resolve('tsx/cjs', { paths: [ROOT] });
-  const { code, output } = await run(process.execPath, ['--require', tsx, runner, configFile], dir);
-  // Temporary paths differ on every run; messages name the app instead.
-  const relative = (text: string) => text.split(dir).join('<app>').split(path.dirname(dir)).join('<apps>');
-  if (!fs.existsSync(config.results)) {
-    // Node prints the failing source line, then `Error: …`; the latter says why.
-    const reason = output.split('\n').map((l) => l.trim()).find((l) => /^\w*Error\b[^:]*: /.test(l)) ?? `exit code ${code}`;
-    return checks.map((check) => ({ check, failure: relative(`the example did not load: ${reason}`) }));
+  const take = (kind: Task['kind'] | undefined): Task | undefined => {
+    const i = queue.findIndex((t) => kind === undefined || t.kind === kind);
+    return i >= 0 ? queue.splice(i, 1)[0] : undefined;
+  };
+  const worker = (kind: Task['kind'] | undefined) => new Promise<void>((resolve) => {
+    const start = () => {
+      const child = fork(RUNNER, [], { cwd: os.tmpdir(), env: isolatedEnv(), execArgv: ['--require', tsx], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      let current: Task | undefined;
+      let stray = '';
+      child.stdout!.on('data', (d) => (stray += d));
+      child.stderr!.on('data', (d) => (stray += d));
+      const next = () => {
+        current = take(kind);
+        if (current) child.send(current);
+        else child.disconnect();
+      };
+      child.on('message', (result: TaskResult) => {
+        results.push({ ...result, output: result.output + stray });
+        onResult?.(result);
+        stray = '';
+        next();
+      });
+      child.on('exit', (code, signal) => {
+        if (current) {
+          const failure = `the copy-check worker stopped (${signal ?? `exit code ${code}`}): ${stray.trim().split('\n').slice(-3).join(' ')}`;
+          const checks = current.kind === 'typecheck' ? [TYPECHECK] : current.config.checks;
+          results.push({ id: current.id, outcomes: checks.map((check) => ({ check, failure })), output: stray, seconds: 0, memory: 0 });
+          current = undefined;
+          if (queue.some((t) => kind === undefined || t.kind === kind)) return start();
+        }
+        resolve();
+      });
+      next();
+    };
+    start();
+  });
+  const workers = Math.min(jobs, tasks.length);
+  await Promise.all(Array.from({ length: workers }, (_, i) => worker(workers === 1 ? undefined : i % 2 === 0 ? 'typecheck' : 'synth')));
+  // A task no worker ran fails rather than passing unseen.
+  const ran = new Set(results.map((r) => r.id));
+  for (const task of tasks.filter((t) => !ran.has(t.id))) {
+    const checks = task.kind === 'typecheck' ? [TYPECHECK] : task.config.checks;
+    results.push({ id: task.id, outcomes: checks.map((check) => ({ check, failure: 'no worker ran this task' })), output: '', seconds: 0, memory: 0 });
   }
-  const outcomes = readJson(config.results) as CheckOutcome[];
-  return outcomes.map((o) => (o.failure === undefined ? o : { ...o, failure: relative(summarizeBundlingFailure(o.failure, output)) }));
+  return results;
+}
+
+/** A task's outcomes with temporary paths replaced by `<app>` and `<apps>`, and bundling failures explained. */
+export function presentOutcomes(result: TaskResult, dir: string): CheckOutcome[] {
+  const relative = (text: string) => text.split(dir).join('<app>').split(path.dirname(dir)).join('<apps>');
+  return result.outcomes.map((o) => (o.failure === undefined ? o : { ...o, failure: relative(summarizeBundlingFailure(o.failure, result.output)) }));
 }
 
 /**
@@ -213,10 +239,13 @@ export async function synthChecks(dir: string, target: CopyTarget, checks: Synth
 export function summarizeBundlingFailure(failure: string, output: string): string {
   const asset = /^Failed to bundle asset (\S+?),/.exec(failure);
   if (!asset) return failure;
-  const unresolved = [...new Set([...output.matchAll(/Could not resolve "([^"]+)"/g)].map((m) => m[1]))].sort();
+  const text = `${failure}\n${output}`;
+  const unresolved = [...new Set([...text.matchAll(/Could not resolve "([^"]+)"/g)].map((m) => m[1]))].sort();
   const reasons: string[] = [];
   if (unresolved.length > 0) reasons.push(`esbuild could not resolve ${unresolved.join(', ')}`);
-  if (/npx canceled|could not determine executable to run|esbuild: (command )?not found/.test(output)) reasons.push('esbuild is not installed in the app');
+  if (/npx canceled|could not determine executable to run|esbuild: (command )?not found|because esbuild is not installed/.test(text)) {
+    reasons.push('esbuild is not installed in the app');
+  }
   return `bundling ${asset[1]} failed: ${reasons.length > 0 ? reasons.join('; ') : 'esbuild exited non-zero'}`;
 }
 

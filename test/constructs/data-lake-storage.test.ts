@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -95,6 +95,33 @@ describe('DataLakeStorage', () => {
         LogFilePrefix: prefix,
       });
     }
+  });
+
+  test.each([
+    ['without the serverAccessLogsUseBucketPolicy flag', false],
+    ['with the serverAccessLogsUseBucketPolicy flag', true],
+  ])('%s, the access-logs bucket policy lets S3 logging write each zone under its prefix, and no bucket has an ACL', (_, flag) => {
+    const stack = new Stack(new App({
+      context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': flag },
+      builtinCloudFormationValidation: false,
+    }), 'Bare');
+    new DataLakeStorage(stack, 'Lake');
+    const template = Template.fromStack(stack);
+    for (const b of Object.values(template.findResources('AWS::S3::Bucket'))) expect(b.Properties.AccessControl).toBeUndefined();
+    const logsPolicy = Object.values(template.findResources('AWS::S3::BucketPolicy'))
+      .find((p) => p.Properties.Bucket.Ref.startsWith('LakeAccessLogs'))!;
+    const delivery = logsPolicy.Properties.PolicyDocument.Statement.filter(
+      (st: { Principal?: { Service?: string } }) => st.Principal?.Service === 'logging.s3.amazonaws.com');
+    expect(delivery).toEqual([['LakeRaw', 'raw/'], ['LakeCurated', 'curated/'], ['LakeQueryResults', 'query-results/']].map(([id, prefix]) => ({
+      Action: 's3:PutObject',
+      Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^LakeAccessLogs/), 'Arn'] }, `/${prefix}*`]] },
+      Condition: {
+        ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^${id}[0-9A-F]{8}$`)), 'Arn'] } },
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      },
+    })));
   });
 
   test('every bucket aborts incomplete multipart uploads after one day', () => {

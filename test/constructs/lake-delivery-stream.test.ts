@@ -79,8 +79,53 @@ describe('LakeDeliveryStream', () => {
       Handler: 'index.handler',
       Timeout: 60,
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^DeliveryTransformLogs') } },
-      Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'lake-transform', POWERTOOLS_METRICS_NAMESPACE: 'DataLake' } },
+      Environment: { Variables: { POWERTOOLS_SERVICE_NAME: 'TestStack-Delivery-898D9B2F', POWERTOOLS_METRICS_NAMESPACE: 'DataLake' } },
     });
+  });
+
+  test("the transform's service name comes from the stack and construct path, so two delivery streams have their own", () => {
+    const stack = testStack();
+    const p = parts(stack);
+    const [first, second] = ['First', 'Second'].map((id) => new LakeDeliveryStream(stack, id, p));
+    expect(first.metricsServiceName).toMatch(/^TestStack-First-[0-9A-F]{8}$/);
+    expect(second.metricsServiceName).toMatch(/^TestStack-Second-[0-9A-F]{8}$/);
+    const template = Template.fromStack(stack);
+    for (const delivery of [first, second]) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: delivery.metricsServiceName }) },
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'RecordsFailed',
+        Dimensions: [{ Name: 'service', Value: delivery.metricsServiceName }],
+      });
+    }
+  });
+
+  test("metric() and metricRecordsFailed() read the transform's metrics of this delivery stream", () => {
+    const { delivery } = build();
+    expect(delivery.metricRecordsFailed()).toMatchObject({
+      namespace: 'DataLake', metricName: 'RecordsFailed', dimensions: { service: delivery.metricsServiceName }, statistic: 'Sum',
+    });
+    expect(delivery.metricRecordsFailed().period.toMinutes()).toBe(5);
+    expect(delivery.metric('RecordsOk', { statistic: 'Maximum' })).toMatchObject({ metricName: 'RecordsOk', statistic: 'Maximum' });
+  });
+
+  test('writes the dataset given under raw/<dataset>/, and may write only there, errors/ and backup/', () => {
+    const { template, delivery } = build({ dataset: 'refunds' });
+    expect(delivery.dataset).toBe('refunds');
+    expect(s3Config(template).Prefix).toBe('raw/refunds/event_date=!{partitionKeyFromLambda:event_date}/');
+    const policy = Object.values(template.findResources('AWS::IAM::Policy'))
+      .find((p) => p.Properties.PolicyDocument.Statement.some((st: { Sid?: string }) => st.Sid === 'WritePrefixes'))!;
+    const write = policy.Properties.PolicyDocument.Statement.find((st: { Sid?: string }) => st.Sid === 'WritePrefixes');
+    expect(JSON.stringify(write.Resource)).toContain('/raw/refunds/*');
+    expect(JSON.stringify(write.Resource)).not.toContain('payments');
+  });
+
+  test.each(['Payments', 'pay-ments', '', 'a'.repeat(101)])('rejects dataset %j', (dataset) => {
+    const stack = testStack();
+    expect(() => new LakeDeliveryStream(stack, 'Delivery', { ...parts(stack), dataset })).toThrow(
+      `LakeDeliveryStream: dataset must be 1–100 lower-case letters, digits and underscores (a Glue table name), got ${dataset}`,
+    );
   });
 
   test('the transform may only write its own logs (no managed policy)', () => {
@@ -314,7 +359,7 @@ describe('LakeDeliveryStream', () => {
       build().template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'DataLake',
         MetricName: 'RecordsFailed',
-        Dimensions: [{ Name: 'service', Value: 'lake-transform' }],
+        Dimensions: [{ Name: 'service', Value: 'TestStack-Delivery-898D9B2F' }],
         Statistic: 'Sum',
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
@@ -380,8 +425,9 @@ describe('LakeDeliveryStream', () => {
     expect(build().template.toJSON().Mappings).toBeUndefined();
   });
 
-  test('exposes its resources and prefixes', () => {
+  test('exposes its resources and prefixes; the dataset is payments by default', () => {
     const { delivery } = build();
+    expect(delivery.dataset).toBe('payments');
     expect(delivery.deliveryStream).toBeInstanceOf(firehose.DeliveryStream);
     expect(delivery.transformFunction.runtime.name).toBe('nodejs24.x');
     expect(Object.keys(delivery.alarms)).toEqual(['dataFreshness', 'deliveryFailed', 'processingFailed', 'recordsFailed']);

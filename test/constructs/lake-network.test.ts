@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -36,6 +36,25 @@ describe('LakeNetwork', () => {
 
   test('spreads over maxAzs availability zones', () => {
     build({ maxAzs: 1 }).template.resourceCountIs('AWS::EC2::Subnet', 1);
+  });
+
+  test('maxAzs 3 gives three zones in a stack without an explicit env, the first three Fn::GetAZs lists', () => {
+    const zones = Object.values(build({ maxAzs: 3 }).template.findResources('AWS::EC2::Subnet')).map((r) => r.Properties.AvailabilityZone);
+    expect(zones).toEqual([0, 1, 2].map((i) => ({ 'Fn::Select': [i, { 'Fn::GetAZs': '' }] })));
+  });
+
+  test('uses the availability zones given', () => {
+    const { network, template } = build({ availabilityZones: ['eu-west-1b', 'eu-west-1c'], natGateways: 1 });
+    expect(network.vpc.availabilityZones).toEqual(['eu-west-1b', 'eu-west-1c']);
+    for (const zone of ['eu-west-1b', 'eu-west-1c']) template.hasResourceProperties('AWS::EC2::Subnet', { AvailabilityZone: zone });
+  });
+
+  test('in a stack with an explicit env whose availability zones are known, needs no lookup', () => {
+    const key = 'availability-zones:account=111111111111:region=eu-west-1';
+    const app = new App({ context: { [key]: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'] }, builtinCloudFormationValidation: false });
+    const stack = new Stack(app, 'Pinned', { env: { account: '111111111111', region: 'eu-west-1' } });
+    new LakeNetwork(stack, 'Network', { availabilityZones: ['eu-west-1b', 'eu-west-1c'] });
+    expect(app.synth().manifest.missing).toBeUndefined();
   });
 
   test('adds public subnets and NAT egress when natGateways is above 0', () => {
@@ -156,8 +175,13 @@ describe('LakeNetwork', () => {
   test.each([
     [{ maxAzs: 0 }, 'LakeNetwork: maxAzs must be a whole number 1–3, got 0'],
     [{ maxAzs: 4 }, 'LakeNetwork: maxAzs must be a whole number 1–3, got 4'],
-    [{ maxAzs: 1, natGateways: 2 }, 'LakeNetwork: natGateways must be a whole number 0–1 (maxAzs), got 2'],
-    [{ natGateways: -1 }, 'LakeNetwork: natGateways must be a whole number 0–2 (maxAzs), got -1'],
+    [{ maxAzs: 1, natGateways: 2 }, 'LakeNetwork: natGateways must be a whole number 0–1 (one per availability zone), got 2'],
+    [{ natGateways: -1 }, 'LakeNetwork: natGateways must be a whole number 0–2 (one per availability zone), got -1'],
+    [{ availabilityZones: ['eu-west-1a', 'eu-west-1b'], natGateways: 3 }, 'LakeNetwork: natGateways must be a whole number 0–2 (one per availability zone), got 3'],
+    [{ availabilityZones: ['eu-west-1a'], maxAzs: 1 }, 'LakeNetwork: give availabilityZones or maxAzs, not both; got 1 zones and maxAzs 1'],
+    [{ availabilityZones: [] }, 'LakeNetwork: availabilityZones must be 1–3 different zones, got none'],
+    [{ availabilityZones: ['eu-west-1a', 'eu-west-1a'] }, 'LakeNetwork: availabilityZones must be 1–3 different zones, got eu-west-1a, eu-west-1a'],
+    [{ availabilityZones: ['a', 'b', 'c', 'd'] }, 'LakeNetwork: availabilityZones must be 1–3 different zones, got a, b, c, d'],
     [
       { interfaceEndpoints: ['kms', 'ecr', 'toString'] },
       'LakeNetwork: interfaceEndpoints must be among kms, glue, ssm, ssmmessages, ec2messages, logs, monitoring, sts, elasticmapreduce, sagemaker.runtime, sagemaker.api, got ecr, toString',

@@ -47,7 +47,7 @@ describe('SpeedLayer function', () => {
         DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('SpeedDeadLetterQueue') },
         MAX_PAYLOAD_BYTES: '4000000',
         TTL_SECONDS: String(30 * 86_400),
-        POWERTOOLS_SERVICE_NAME: 'speed-layer',
+        POWERTOOLS_SERVICE_NAME: 'TestStack-Speed-6D4BBC52',
         POWERTOOLS_METRICS_NAMESPACE: 'SpeedLayer',
       }) },
     });
@@ -160,8 +160,23 @@ describe('SpeedLayer alarms', () => {
     const { speed } = build();
     expect(speed.metricScored().metricName).toBe('scored');
     expect(speed.metricHighRisk().namespace).toBe('SpeedLayer');
-    expect(speed.metricDeadLettered().dimensions).toEqual({ service: 'speed-layer' });
+    expect(speed.metricDeadLettered().dimensions).toEqual({ service: 'TestStack-Speed-6D4BBC52' });
     expect(speed.metricLatency().statistic).toBe('Maximum');
+  });
+
+  test("each speed layer's metrics carry its own service name, the one its function gets", () => {
+    const { stack, speed } = build();
+    const other = new SpeedLayer(stack, 'Other', {
+      stream: new kinesis.Stream(stack, 'OtherStream'),
+      view: new RealtimeView(stack, 'OtherView'),
+      endpoint: { endpointName: 'other', grantInvoke: (grantee: iam.IGrantable) => iam.Grant.drop(grantee, 'invoke') },
+      alarmTopic: new sns.Topic(stack, 'OtherTopic'),
+    });
+    expect(other.metricsServiceName).toMatch(/^TestStack-Other-[0-9A-F]{8}$/);
+    expect(other.metricScored().dimensions).not.toEqual(speed.metricScored().dimensions);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: other.metricsServiceName }) },
+    });
   });
 });
 

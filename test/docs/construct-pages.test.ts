@@ -4,9 +4,10 @@
  * page and every page a construct file.
  */
 import * as path from 'node:path';
-import { checkPages, ROOT } from '../../scripts/lib/construct-docs';
+import { checkPages, checkReadme, ROOT } from '../../scripts/lib/construct-docs';
 
 const { pages, orphans } = checkPages();
+const readme = checkReadme(pages);
 const rel = (p: string) => path.relative(ROOT, p);
 
 describe('construct pages', () => {
@@ -25,4 +26,8 @@ describe('construct pages', () => {
       expect(difference === undefined ? undefined : `${page} ${difference}`).toBeUndefined();
     },
   );
+
+  test("README.md's construct catalogue is what npm run docs generates (a README without the block is left alone)", () => {
+    expect(readme.difference === undefined ? undefined : `README.md ${readme.difference}`).toBeUndefined();
+  });
 });

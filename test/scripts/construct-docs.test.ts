@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConstructApi, readConstructApis } from '../../scripts/lib/construct-api';
 import {
-  cell, endMarker, expectedPage, extractExample, firstDifference, mergePage, pageTemplate, parseCopyRecipe, renderBlock, renderDefault, startMarker,
+  cell, endMarker, expectedPage, extractExample, firstDifference, firstParagraph, mergePage, mergeReadme, pageFiles, pageTemplate,
+  parseCopyRecipe, renderBlock, renderCatalogue, renderDefault, startMarker,
 } from '../../scripts/lib/construct-docs';
 
 const FIXTURE = `
@@ -209,14 +210,16 @@ describe('reading a page', () => {
     '| runtime packages | `aws-cdk-lib`, `constructs` |',
     '| dev packages | none |',
     '| feature flags | `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy`, `@aws-cdk/core:x=false` |',
+    '| context lookups | `availability-zones` |',
   ].join('\n');
 
-  test('the copy recipe gives files, packages and flags', () => {
+  test('the copy recipe gives files, packages, flags and lookups', () => {
     expect(parseCopyRecipe(recipe(full))).toEqual({
       files: ['lib/constructs/thing.ts', 'lambda/thing/'],
       runtimePackages: ['aws-cdk-lib', 'constructs'],
       devPackages: [],
       featureFlags: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, '@aws-cdk/core:x': false },
+      lookups: ['availability-zones'],
     });
   });
 
@@ -227,8 +230,55 @@ describe('reading a page', () => {
     expect(() => parseCopyRecipe('# no recipe\n', 'thing.md')).toThrow('thing.md: has no "## Copy recipe" section');
   });
 
+  test("the pages folder's README.md, which explains the pages, is not a page", () => {
+    const pages = path.join(dir, 'pages');
+    fs.mkdirSync(pages);
+    for (const f of ['thing.md', 'README.md', 'notes.txt']) fs.writeFileSync(path.join(pages, f), '');
+    expect(pageFiles(pages)).toEqual([path.join(pages, 'thing.md')]);
+  });
+
   test('the example is the one ts block', () => {
     expect(extractExample('text\n```ts\nconst a = 1;\n```\n\n```bash\nls\n```\n')).toBe('const a = 1;\n');
     expect(() => extractExample('```ts\na\n```\n```ts\nb\n```\n', 'thing.md')).toThrow('thing.md: needs exactly one ```ts example, found 2');
+  });
+});
+
+describe('the README catalogue', () => {
+  const page = (files: string, runtime: string, dev: string) => [
+    '## Copy recipe', '', '| | |', '|---|---|',
+    `| files | ${files} |`, `| runtime packages | ${runtime} |`, `| dev packages | ${dev} |`,
+    '| feature flags | none |', '| context lookups | none |', '| assumptions | none |', '',
+  ].join('\n');
+  const pages = () => [
+    { api: api(), expected: page('`thing.ts`, `lambda/thing/`', '`aws-cdk-lib`, `constructs`, `@aws-lambda-powertools/logger`', '`esbuild`') },
+    { api: { ...api(), className: 'Plain', name: 'plain', summary: 'A plain one | with a pipe.\nOn two lines.\n\nMore detail.' }, expected: page('`plain.ts`', '`aws-cdk-lib`, `constructs`', 'none') },
+  ];
+
+  test('has a row per construct: its page, its first paragraph, and what a copy needs besides aws-cdk-lib and constructs', () => {
+    const table = renderCatalogue(pages()).split('\n').filter((l) => l.startsWith('|'));
+    expect(table).toEqual([
+      '| construct | what it makes | files to copy | runtime packages | dev packages |',
+      '|---|---|---|---|---|',
+      '| [`Thing`](docs/constructs/thing.md) | A thing. | `thing.ts`, `lambda/thing/` | `@aws-lambda-powertools/logger` | `esbuild` |',
+      '| [`Plain`](docs/constructs/plain.md) | A plain one \\| with a pipe. On two lines. | `plain.ts` | none | none |',
+    ]);
+    expect(renderCatalogue(pages())).toContain('Every one needs `aws-cdk-lib` and `constructs`; the table lists what else a copy needs.');
+  });
+
+  test('fills the block between the markers and keeps the rest of the README', () => {
+    const readme = `# Lake\n\nIntro.\n\n${startMarker('catalogue')}\nold table\n${endMarker('catalogue')}\n\n## Next\n`;
+    expect(mergeReadme(readme, pages())).toBe(
+      `# Lake\n\nIntro.\n\n${startMarker('catalogue')}\n${renderCatalogue(pages())}\n${endMarker('catalogue')}\n\n## Next\n`);
+  });
+
+  test('leaves a README without the block alone, and refuses broken markers', () => {
+    expect(mergeReadme('# Lake\n\nNo catalogue here.\n', pages())).toBeUndefined();
+    expect(() => mergeReadme(`# Lake\n${startMarker('catalogue')}\n`, pages()))
+      .toThrow('README.md: needs exactly one <!-- generated:catalogue:start --> followed by <!-- generated:catalogue:end -->');
+    expect(() => mergeReadme(`${endMarker('catalogue')}\n${startMarker('catalogue')}\n`, pages())).toThrow('README.md: needs exactly one');
+  });
+
+  test('a first paragraph is the text up to the first blank line, on one line', () => {
+    expect(firstParagraph('  One\n two.\n\nThree.')).toBe('One two.');
   });
 });

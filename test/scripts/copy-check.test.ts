@@ -8,11 +8,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { EXPECTED_FAILURES } from '../../scripts/copy-check/expected-failures';
-import { assemblyProblems, GLOBAL_NAME_TYPES, sameNames, sharedAlarmMetrics, sharedHelperMetrics, SYNTH_CHECKS } from '../../scripts/copy-check/runner';
+import * as ts from 'typescript';
+import {
+  assemblyProblems, GLOBAL_NAME_TYPES, lookupAnswers, sameNames, sharedAlarmMetrics, sharedHelperMetrics, summarizeTscErrors, SYNTH_CHECKS,
+  typecheck,
+} from '../../scripts/copy-check/runner';
 import { constructFiles, pagePath, ROOT } from '../../scripts/lib/construct-docs';
 import {
-  cdkInitFlags, cdkInitPackages, constructPath, examplePath, ExpectedFailures, isolatedEnv, prepareApp, summarizeBundlingFailure,
-  summarizeTscErrors, targetFromPage, TYPECHECK, verdict,
+  cdkInitFlags, cdkInitPackages, constructPath, examplePath, ExpectedFailures, isolatedEnv, prepareApp, runnerConfig, runTasks,
+  summarizeBundlingFailure, targetFromPage, TYPECHECK, verdict,
 } from '../../scripts/lib/copy-check';
 
 describe('verdict', () => {
@@ -137,6 +141,27 @@ describe('preparing an app', () => {
     expect(example).not.toContain('./constructs/');
   });
 
+  test("a worker gets the app, the layout's checks, the page's flags and lookups", () => {
+    const t = target();
+    expect(runnerConfig(t, '/apps/standard')).toEqual({
+      dir: '/apps/standard',
+      example: 'lib/lake-delivery-stream-example.ts',
+      constructFile: 'lib/constructs/lake-delivery-stream.ts',
+      className: 'LakeDeliveryStream',
+      checks: ['bare-app', 'init-flags', 'twice-in-one-stack', 'two-regions'],
+      initFlags: cdkInitFlags(),
+      listedFlags: {},
+      lookups: [],
+    });
+    const flagged = { ...t, recipe: { ...t.recipe, featureFlags: { '@aws-cdk/x:y': true }, lookups: ['availability-zones'] } };
+    expect(runnerConfig(flagged, '/apps/standard')).toMatchObject({
+      checks: ['bare-app', 'listed-flags', 'init-flags', 'twice-in-one-stack', 'two-regions'],
+      listedFlags: { '@aws-cdk/x:y': true },
+      lookups: ['availability-zones'],
+    });
+    expect(runnerConfig(t, '/apps/moved', 'other-directory')).toMatchObject({ constructFile: 'lib/lake-delivery-stream.ts', checks: ['other-directory'] });
+  });
+
   test('refuses a recipe that lists a file that does not exist', () => {
     const t = target();
     const broken = { ...t, recipe: { ...t.recipe, files: [...t.recipe.files, 'lambda/nowhere/'] } };
@@ -208,5 +233,84 @@ describe('what the synth checks detect', () => {
     expect(assemblyProblems(a.synth())).toBe(
       'needs context lookups (credentials or cdk.context.json): availability-zones:account=111111111111:region=eu-west-1; error at /WithEnv: something is wrong',
     );
+  });
+});
+
+describe('declared context lookups', () => {
+  test('are answered for the two-region check as cdk.context.json would, so a VPC in an env stack looks nothing up', () => {
+    const answers = lookupAnswers(['availability-zones']);
+    expect(answers).toEqual({
+      'availability-zones:account=111111111111:region=us-east-1': ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+      'availability-zones:account=111111111111:region=eu-west-1': ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+    });
+    const a = new App({ builtinCloudFormationValidation: false, context: answers });
+    new ec2.Vpc(new Stack(a, 'WithEnv', { env: { account: '111111111111', region: 'eu-west-1' } }), 'Vpc', { maxAzs: 2 });
+    expect(assemblyProblems(a.synth())).toBeUndefined();
+  });
+
+  test('other than availability zones are refused', () => {
+    expect(() => lookupAnswers(['hosted-zone'])).toThrow('the copy check cannot answer hosted-zone lookups, only availability-zones');
+  });
+});
+
+describe('the workers', () => {
+  let base: string;
+  beforeAll(() => (base = fs.mkdtempSync(path.join(os.tmpdir(), 'copy-check-workers-'))));
+  afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
+
+  /** A small app: its own tsconfig, this project's TypeScript, and a package shared with the other apps. */
+  function app(name: string, source: string, pkg = 'shared-greeting'): string {
+    const dir = path.join(base, name);
+    const shared = path.join(base, pkg);
+    if (!fs.existsSync(shared)) {
+      fs.mkdirSync(shared);
+      fs.writeFileSync(path.join(shared, 'package.json'), `{ "name": "${pkg}", "types": "index.d.ts" }`);
+      fs.writeFileSync(path.join(shared, 'index.d.ts'), 'export declare function greet(name: string): string;\n');
+    }
+    fs.mkdirSync(path.join(dir, 'node_modules'), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, 'node_modules', 'typescript'), path.join(dir, 'node_modules', 'typescript'));
+    fs.symlinkSync(shared, path.join(dir, 'node_modules', pkg));
+    fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, types: [], lib: ['es2022'] } }));
+    fs.writeFileSync(path.join(dir, 'index.ts'), source);
+    return dir;
+  }
+
+  test('a type-check passes a program that compiles and names what does not', () => {
+    expect(typecheck(app('good', "import { greet } from 'shared-greeting';\nexport const hello: string = greet('you');\n"))).toEqual({ check: TYPECHECK });
+    expect(typecheck(app('missing', "import { greet } from 'absent-package';\nexport const hello = greet('you');\n")))
+      .toEqual({ check: TYPECHECK, failure: 'tsc cannot find absent-package' });
+    expect(typecheck(app('wrong', "import { greet } from 'shared-greeting';\nexport const n: number = greet('you');\n")))
+      .toEqual({ check: TYPECHECK, failure: "tsc: index.ts(2,14): error TS2322: Type 'string' is not assignable to type 'number'." });
+  });
+
+  test("apps that link one package parse its declarations once; each app's own files are read every time", () => {
+    const first = app('first', "import { greet } from 'shared-hello';\nexport const a = greet('a');\n", 'shared-hello');
+    const second = app('second', "import { greet } from 'shared-hello';\nexport const b = greet('b');\n", 'shared-hello');
+    const reads = jest.spyOn(ts.sys, 'readFile');
+    try {
+      for (const dir of [first, second]) expect(typecheck(dir)).toEqual({ check: TYPECHECK });
+      const read = reads.mock.calls.map(([file]) => file);
+      expect(read.filter((f) => f.endsWith(`shared-hello${path.sep}index.d.ts`))).toHaveLength(1);
+      expect(read.filter((f) => f.endsWith(`${path.sep}index.ts`))).toEqual([path.join(first, 'index.ts'), path.join(second, 'index.ts')]);
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  test('a worker that dies fails its task, and a new one runs the rest', async () => {
+    const dying = path.join(base, 'dying');
+    fs.mkdirSync(path.join(dying, 'lib'), { recursive: true });
+    fs.mkdirSync(path.join(dying, 'node_modules'));
+    for (const pkg of ['aws-cdk-lib', 'constructs']) fs.symlinkSync(path.join(ROOT, 'node_modules', pkg), path.join(dying, 'node_modules', pkg));
+    fs.writeFileSync(path.join(dying, 'lib', 'dying-example.js'), 'process.exit(3);\n');
+    const config = {
+      dir: dying, example: 'lib/dying-example.js', constructFile: 'lib/dying.js', className: 'Dying',
+      checks: ['bare-app' as const], initFlags: {}, listedFlags: {}, lookups: [],
+    };
+    const results = await runTasks([{ id: 0, kind: 'synth', config }, { id: 1, kind: 'typecheck', dir: app('after', 'export const x = 1;\n') }], 1);
+    expect(results.map((r) => [r.id, r.outcomes])).toEqual([
+      [0, [{ check: 'bare-app', failure: expect.stringMatching(/^the copy-check worker stopped \(exit code 3\)/) }]],
+      [1, [{ check: TYPECHECK }]],
+    ]);
   });
 });

@@ -1,5 +1,11 @@
-import { handler } from '../../../lambda/transform/index';
 import { b64, firehoseEvent, kinesisRecord, validEvent } from './fixtures';
+
+// As the construct sets them; Powertools reads them when the module loads.
+process.env.POWERTOOLS_SERVICE_NAME = 'lake-ingestion-Delivery-0123ABCD';
+process.env.POWERTOOLS_METRICS_NAMESPACE = 'DataLake';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { handler } = require('../../../lambda/transform/index') as typeof import('../../../lambda/transform/index');
 
 describe('transform handler', () => {
   let lines: string[];
@@ -35,6 +41,13 @@ describe('transform handler', () => {
     const emf = json().find((o) => o._aws?.CloudWatchMetrics);
     expect(emf).toEqual(expect.objectContaining({ RecordsOk: 1, RecordsFailed: 1, RecordsOverflowed: 0, UnknownFieldsDropped: 1 }));
     expect(emf._aws.CloudWatchMetrics[0].Namespace).toBe('DataLake');
+  });
+
+  test("the metrics' service dimension is the one the construct passes in the environment", async () => {
+    await handler(firehoseEvent([kinesisRecord('r1', 'bad!')]));
+    const emf = json().find((o) => o._aws?.CloudWatchMetrics);
+    expect(emf._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service']]);
+    expect(emf.service).toBe('lake-ingestion-Delivery-0123ABCD');
   });
 
   test('logs failure reasons and dropped field names, never the record data', async () => {
