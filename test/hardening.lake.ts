@@ -1,3 +1,4 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 /**
  * The production hardening a PCI reviewer expects, pinned on the whole lake as synthesized:
  * log groups, key policies, the dead-letter queue, bucket versioning, EMR in-transit

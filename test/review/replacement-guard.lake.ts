@@ -1,3 +1,4 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 /**
  * The replacement guard: on small templates (each rule), on the real app in both
  * profiles against the committed baseline, and on changed apps built here with

@@ -1,3 +1,4 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { BatchStack } from '../../lib/stacks/batch-stack';
 import { lake, normalizedTemplate } from '../helpers';

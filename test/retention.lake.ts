@@ -1,3 +1,4 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 /**
  * Retention by profile, over every template of the real app:
  *  - production keeps every stateful resource on stack deletion and on replacement;

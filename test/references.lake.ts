@@ -1,3 +1,4 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 /**
  * Cross-stack references are strong: every consumer imports an export of its
  * producer (Fn::ImportValue), none reads an output through Fn::GetStackOutput,

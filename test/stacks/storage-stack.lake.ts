@@ -1,3 +1,4 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 import { lake, normalizedTemplate } from '../helpers';
 
 describe('StorageStack', () => {
