@@ -8,7 +8,7 @@ import { PROFILES } from '../lib/config';
 import { Json, Templates } from '../lib/cost/estimate';
 import { render } from '../lib/review/report';
 import { synthLake } from '../scripts/lib/synth';
-import { lakeTemplates } from './helpers';
+import { lakeTemplates } from './lake-apps';
 
 const KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const list = (x: Json): Json[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { curationStepArgs } from '../lib/batch-step';
-import { lake, ROOT } from './helpers';
+import { ROOT } from './helpers';
+import { lake } from './lake-apps';
 import { simulate, workflowDefinition } from './workflow';
 
 const WHERE = {

@@ -8,7 +8,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseConfig } from '../lib/config';
-import { lake } from './helpers';
+import { lake } from './lake-apps';
 
 const production = lake({ profile: 'production' });
 const sandbox = lake({ profile: 'sandbox' });

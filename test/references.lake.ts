@@ -8,7 +8,8 @@
 import { PROFILES } from '../lib/config';
 import { Json } from '../lib/cost/estimate';
 import { crossStackTarget } from '../lib/review/cross-stack';
-import { cdkJsonContext, lakeTemplates } from './helpers';
+import { cdkJsonContext } from './helpers';
+import { lakeTemplates } from './lake-apps';
 
 /** Every value of `intrinsic` in a template, e.g. every `Fn::ImportValue` argument. */
 function uses(template: Json, intrinsic: string): Json[] {

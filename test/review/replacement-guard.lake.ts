@@ -16,7 +16,7 @@ import {
 import { LakeStacks } from '../../lib/lake';
 import { baselineTemplates, readAcknowledgements, readBaseline } from '../../scripts/lib/baseline';
 import { lakeApp, synthApp } from '../../scripts/lib/synth';
-import { lakeTemplates } from '../helpers';
+import { lakeTemplates } from '../lake-apps';
 
 const bucket = (props: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ Type: 'AWS::S3::Bucket', Properties: props, ...extra });
 const guard = (baseline: Templates, current: Templates, acknowledgements: ReplacementAcknowledgement[] = []) =>
