@@ -19,12 +19,20 @@ export interface TestAppOptions {
   readonly validation?: boolean;
   /** Bundle Lambda assets with esbuild. Unit tests skip it. */
   readonly bundling?: boolean;
+  /**
+   * Record where each resource was created (`aws:cdk:creationStack` metadata), as `cdk synth` does.
+   * Unit tests skip it: under Jest every trace is source-mapped frame by frame, about a tenth of
+   * a construct test's CPU time, and no test reads it.
+   * @default the same as `validation`: the compliance suite's real synth records them
+   */
+  readonly creationStackTraces?: boolean;
 }
 
-/** An App with the project's feature flags, no bundling and no built-in validation by default. */
+/** An App with the project's feature flags, no bundling, no built-in validation and no creation stack traces by default. */
 export function testApp(options: TestAppOptions = {}): App {
   const context: Record<string, unknown> = { ...cdkJsonContext(), ...options.context };
   if (!options.bundling) context['aws:cdk:bundling-stacks'] = [];
+  if (!(options.creationStackTraces ?? options.validation)) context['aws:cdk:disable-creation-stack-traces'] = true;
   const props: AppProps = {
     context,
     builtinCloudFormationValidation: options.validation ?? false,
