@@ -2,10 +2,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, AppProps, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { parseConfig, ProfileName } from '../lib/config';
-import { Templates } from '../lib/cost/estimate';
-import { buildLake, LakeStacks } from '../lib/lake';
-import { workingTreeTemplates } from '../scripts/lib/baseline';
 
 export const ROOT = path.resolve(__dirname, '..');
 
@@ -23,12 +19,20 @@ export interface TestAppOptions {
   readonly validation?: boolean;
   /** Bundle Lambda assets with esbuild. Unit tests skip it. */
   readonly bundling?: boolean;
+  /**
+   * Record where each resource was created (`aws:cdk:creationStack` metadata), as `cdk synth` does.
+   * Unit tests skip it: under Jest every trace is source-mapped frame by frame, about a tenth of
+   * a construct test's CPU time, and no test reads it.
+   * @default the same as `validation`: the compliance suite's real synth records them
+   */
+  readonly creationStackTraces?: boolean;
 }
 
-/** An App with the project's feature flags, no bundling and no built-in validation by default. */
+/** An App with the project's feature flags, no bundling, no built-in validation and no creation stack traces by default. */
 export function testApp(options: TestAppOptions = {}): App {
   const context: Record<string, unknown> = { ...cdkJsonContext(), ...options.context };
   if (!options.bundling) context['aws:cdk:bundling-stacks'] = [];
+  if (!(options.creationStackTraces ?? options.validation)) context['aws:cdk:disable-creation-stack-traces'] = true;
   const props: AppProps = {
     context,
     builtinCloudFormationValidation: options.validation ?? false,
@@ -52,39 +56,4 @@ export function normalizedTemplate(stack: Stack): unknown {
       .replace(/[0-9a-f]{64}(\.zip|\.json|\.tar\.gz)?/g, 'ASSET_HASH$1')
       .replace(/"S3Key":"[^"]*"/g, '"S3Key":"ASSET_KEY"'),
   );
-}
-
-const lakes = new Map<string, LakeStacks>();
-
-/**
- * The whole lake for a context (no bundling, no built-in validation), built once per
- * configuration and test file: stack tests share it instead of building the app for every
- * test, and contexts that parse to the same configuration (`{}` and `{ profile: 'sandbox' }`)
- * share one app. Jest gives each test file its own modules, so a build cannot be shared
- * across files. Do not add constructs to the returned stacks.
- */
-export function lake(context: Record<string, string> = {}): LakeStacks {
-  const config = parseConfig(context);
-  const key = JSON.stringify(config);
-  let stacks = lakes.get(key);
-  if (!stacks) {
-    stacks = buildLake(testApp({ context }), config);
-    lakes.set(key, stacks);
-  }
-  return stacks;
-}
-
-const templatesByProfile = new Map<ProfileName, Templates>();
-
-/**
- * The whole lake's templates for a profile, synthesized as `npm run baseline` does
- * (prefix lake, path metadata, no bundling, asset hashes normalized), once per test file.
- */
-export function lakeTemplates(profile: ProfileName): Templates {
-  let templates = templatesByProfile.get(profile);
-  if (!templates) {
-    templates = workingTreeTemplates(profile);
-    templatesByProfile.set(profile, templates);
-  }
-  return templates;
 }

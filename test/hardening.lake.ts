@@ -1,3 +1,4 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 /**
  * The production hardening a PCI reviewer expects, pinned on the whole lake as synthesized:
  * log groups, key policies, the dead-letter queue, bucket versioning, EMR in-transit
@@ -7,7 +8,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { parseConfig } from '../lib/config';
-import { lake } from './helpers';
+import { lake } from './lake-apps';
 
 const production = lake({ profile: 'production' });
 const sandbox = lake({ profile: 'sandbox' });

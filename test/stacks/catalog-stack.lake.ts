@@ -1,6 +1,8 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { NAMED_QUERIES } from '../../lib/queries';
-import { lake, normalizedTemplate } from '../helpers';
+import { normalizedTemplate } from '../helpers';
+import { lake } from '../lake-apps';
 
 describe('CatalogStack', () => {
   test.each(['sandbox', 'production'])('matches the %s snapshot', (profile) => {

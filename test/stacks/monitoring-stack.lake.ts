@@ -1,5 +1,7 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 import { Template } from 'aws-cdk-lib/assertions';
-import { lake, normalizedTemplate } from '../helpers';
+import { normalizedTemplate } from '../helpers';
+import { lake } from '../lake-apps';
 
 
 describe('MonitoringStack', () => {

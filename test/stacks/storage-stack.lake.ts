@@ -1,4 +1,6 @@
-import { lake, normalizedTemplate } from '../helpers';
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
+import { normalizedTemplate } from '../helpers';
+import { lake } from '../lake-apps';
 
 describe('StorageStack', () => {
   test.each(['sandbox', 'production'])('matches the %s snapshot', (profile) => {

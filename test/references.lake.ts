@@ -1,3 +1,4 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 /**
  * Cross-stack references are strong: every consumer imports an export of its
  * producer (Fn::ImportValue), none reads an output through Fn::GetStackOutput,
@@ -7,7 +8,8 @@
 import { PROFILES } from '../lib/config';
 import { Json } from '../lib/cost/estimate';
 import { crossStackTarget } from '../lib/review/cross-stack';
-import { cdkJsonContext, lakeTemplates } from './helpers';
+import { cdkJsonContext } from './helpers';
+import { lakeTemplates } from './lake-apps';
 
 /** Every value of `intrinsic` in a template, e.g. every `Fn::ImportValue` argument. */
 function uses(template: Json, intrinsic: string): Json[] {

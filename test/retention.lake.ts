@@ -1,3 +1,4 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 /**
  * Retention by profile, over every template of the real app:
  *  - production keeps every stateful resource on stack deletion and on replacement;
@@ -13,7 +14,7 @@ import { CfnResource } from '../lib/cost/estimate';
 import { destroyLeftovers } from '../lib/review/leftovers';
 import { logInventory } from '../lib/review/log-groups';
 import { STATEFUL_TYPES } from '../lib/review/replacement-guard';
-import { lake, lakeTemplates } from './helpers';
+import { lake, lakeTemplates } from './lake-apps';
 
 function statefulResources(profile: ProfileName): Array<[string, CfnResource]> {
   return Object.entries(lakeTemplates(profile)).flatMap(([stack, t]) =>

@@ -1,6 +1,8 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { BatchStack } from '../../lib/stacks/batch-stack';
-import { lake, normalizedTemplate } from '../helpers';
+import { normalizedTemplate } from '../helpers';
+import { lake } from '../lake-apps';
 import { workflowDefinition } from '../workflow';
 
 function batchStack(profile: string, context: Record<string, string> = {}) {

@@ -1,3 +1,4 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 /**
  * The replacement guard: on small templates (each rule), on the real app in both
  * profiles against the committed baseline, and on changed apps built here with
@@ -15,7 +16,7 @@ import {
 import { LakeStacks } from '../../lib/lake';
 import { baselineTemplates, readAcknowledgements, readBaseline } from '../../scripts/lib/baseline';
 import { lakeApp, synthApp } from '../../scripts/lib/synth';
-import { lakeTemplates } from '../helpers';
+import { lakeTemplates } from '../lake-apps';
 
 const bucket = (props: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({ Type: 'AWS::S3::Bucket', Properties: props, ...extra });
 const guard = (baseline: Templates, current: Templates, acknowledgements: ReplacementAcknowledgement[] = []) =>

@@ -1,8 +1,10 @@
+// Part of test/lake.test.ts, which runs every test that builds the whole lake in one Jest module registry.
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { curationStepArgs } from '../lib/batch-step';
-import { lake, ROOT } from './helpers';
+import { ROOT } from './helpers';
+import { lake } from './lake-apps';
 import { simulate, workflowDefinition } from './workflow';
 
 const WHERE = {
