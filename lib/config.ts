@@ -284,9 +284,10 @@ function profileSettings(
     },
     catalog: {
       // Sandbox: crawl on demand, so an idle lake costs nothing. Production: register the new
-      // day's raw partition shortly after midnight UTC, and the curated views after the batch run.
+      // day's raw partition shortly after midnight UTC. The curated zone needs no schedule in
+      // either profile: only a batch run writes it, and every run crawls it before it ends.
       rawCrawlerSchedule: production ? 'cron(30 0 * * ? *)' : undefined,
-      curatedCrawlerSchedule: production ? 'cron(0 5 * * ? *)' : undefined,
+      curatedCrawlerSchedule: undefined,
       encryptDataCatalog: false,
       bytesScannedCutoffPerQuery: production ? 100_000_000_000 : 1_000_000_000,
       dataScannedAlarmBytes: production ? 1_000_000_000_000 : 10_000_000_000,

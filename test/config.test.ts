@@ -57,10 +57,10 @@ describe('parseConfig', () => {
     expect(catalog.encryptDataCatalog).toBe(false);
   });
 
-  test('production crawls daily, cuts queries off at 100 GB and keeps the workgroup history', () => {
+  test('production crawls the raw zone daily (the curated zone after each batch run), cuts queries off at 100 GB and keeps the workgroup history', () => {
     const { catalog } = parseConfig({ profile: 'production' });
     expect(catalog.rawCrawlerSchedule).toBe('cron(30 0 * * ? *)');
-    expect(catalog.curatedCrawlerSchedule).toBe('cron(0 5 * * ? *)');
+    expect(catalog.curatedCrawlerSchedule).toBeUndefined();
     expect(catalog.bytesScannedCutoffPerQuery).toBe(100_000_000_000);
     expect(catalog.dataScannedAlarmBytes).toBe(1_000_000_000_000);
     expect(catalog.dataScannedAlarmPeriod.toHours()).toBe(1);
