@@ -73,14 +73,28 @@ describe('construct files are copyable', () => {
     expect(lazy.sort()).toEqual(['batch-cluster.ts', 'emr-tls-certificates.ts', 'lake-delivery-stream.ts', 'speed-layer.ts']);
   });
 
-  test('the constructs that bundle a handler carry the same bundledHandler, doc comment included', () => {
+  /** A helper that several construct files carry, each its own copy so that each file copies alone. */
+  const SHARED_HELPERS: Record<string, string[]> = {
+    bundledHandler: ['lake-delivery-stream.ts', 'speed-layer.ts', 'batch-cluster.ts', 'emr-tls-certificates.ts'],
+    admitLogGroups: [
+      'lake-catalog.ts', 'lake-delivery-stream.ts', 'lake-network.ts', 'batch-cluster.ts', 'data-lake-storage.ts',
+      'emr-tls-certificates.ts', 'inference-endpoint.ts', 'speed-layer.ts',
+    ],
+    acknowledgeResources: ['lake-catalog.ts', 'lake-delivery-stream.ts', 'batch-cluster.ts'],
+    flattenReference: ['lake-catalog.ts', 'lake-delivery-stream.ts', 'batch-cluster.ts'],
+  };
+
+  test.each(Object.entries(SHARED_HELPERS))('the constructs that carry %s carry the same one, doc comment included, and no other file has one', (name, files) => {
     const helper = (file: string) => {
       const source = fs.readFileSync(path.join(CONSTRUCTS_DIR, file), 'utf8');
-      const start = source.lastIndexOf('/**', source.indexOf('\nfunction bundledHandler('));
+      const at = source.indexOf(`\nfunction ${name}(`);
+      if (at < 0) return undefined;
+      const start = source.lastIndexOf('/**', at);
       return source.slice(start, source.indexOf('\n}\n', start) + 3);
     };
-    const [first, ...others] = ['lake-delivery-stream.ts', 'speed-layer.ts', 'batch-cluster.ts', 'emr-tls-certificates.ts'].map(helper);
-    expect(first).toMatch(/^\/\*\*[\s\S]*\nfunction bundledHandler\([\s\S]*\n}\n$/);
+    const [first, ...others] = files.map(helper);
+    expect(first).toMatch(new RegExp(`^\\/\\*\\*[\\s\\S]*\\nfunction ${name}\\([\\s\\S]*\\n}\\n$`));
     for (const copy of others) expect(copy).toBe(first);
+    expect(constructFiles.filter((f) => helper(f) !== undefined).sort()).toEqual([...files].sort());
   });
 });

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ArnFormat, AssetHashType, Aws, CustomResource, Duration, Names, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, AssetHashType, Aws, CustomResource, Duration, Names, RemovalPolicy, Stack, Tags, Token, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as emr from 'aws-cdk-lib/aws-emr';
@@ -433,7 +433,7 @@ export class BatchCluster extends Construct {
       encryptionKey: this.props.logEncryptionKey,
       removalPolicy: this.props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    if (this.props.logEncryptionKey) admitLogGroup(this, id, this.props.logEncryptionKey, logGroupName);
+    if (this.props.logEncryptionKey) admitLogGroups(this, this.props.logEncryptionKey, logGroupName, `Logs${Names.uniqueId(this)}${id}`);
     return group;
   }
 
@@ -1036,13 +1036,14 @@ export class BatchCluster extends Construct {
     );
 
     const policy = role.node.findChild('DefaultPolicy') as iam.Policy;
-    acknowledgeResources(policy, {
+    const reasons: Record<string, string> = {
       [`/${rawPrefix}*`]: `Spark reads every object of the date partitions it processes, and only under ${rawPrefix}.`,
       [`/${curatedPrefix}*`]: `Spark rewrites whole partitions of its output (dynamic overwrite), and only under ${curatedPrefix}.`,
       [`/${logPrefix}*`]: `EMR writes its step and node logs as new objects under ${logPrefix} only (put, no read or delete).`,
       [`:table/${props.databaseName}/*`]:
         'The Glue metastore client reads and updates the tables of the lake database only; table names are not known at deploy time.',
-    });
+    };
+    acknowledgeResources(policy, (resource) => Object.entries(reasons).find(([suffix]) => resource.endsWith(suffix))?.[1]);
   }
 }
 
@@ -1151,24 +1152,29 @@ function validate(props: BatchClusterProps, lifecycle: BatchLifecycle): Resolved
 }
 
 /**
- * Lets CloudWatch Logs use `key` for exactly the named log group: the encryption-context
+ * Lets CloudWatch Logs use `key` for exactly the named log groups: the encryption-context
  * condition admits no other group
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+ * One name is written as one ARN, a list as a list. An imported key's policy cannot be
+ * changed here, so that case is a synth warning. The same function is in each construct that
+ * encrypts its logs, so that each file can be copied alone; test/copyability.test.ts keeps
+ * the copies identical.
  */
-function admitLogGroup(scope: Construct, id: string, key: kms.IKey, logGroupName: string): void {
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    sid: `Logs${Names.uniqueId(scope)}${id}`.slice(0, 100),
+function admitLogGroups(scope: Construct, key: kms.IKey, logGroupNames: string | string[], sid = `Logs${Names.uniqueId(scope)}`): void {
+  const stack = Stack.of(scope);
+  const arns = [logGroupNames].flat().map((resourceName) =>
+    stack.formatArn({ service: 'logs', resource: 'log-group', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+  const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: sid.slice(0, 100),
     principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
     actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
     resources: ['*'],
-    conditions: {
-      ArnEquals: {
-        'kms:EncryptionContext:aws:logs:arn': Stack.of(scope).formatArn({
-          service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      },
-    },
+    conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': typeof logGroupNames === 'string' ? arns[0] : arns } },
   }));
+  if (!statementAdded) {
+    Annotations.of(scope).addWarningV2('lake:log-key-policy',
+      `The log key is imported: let logs.<region>.amazonaws.com use it for ${[logGroupNames].flat().join(', ')}, or those log groups fail to create.`);
+  }
 }
 
 /**
@@ -1269,22 +1275,22 @@ function bootstrapActionRequest(b: emr.CfnCluster.BootstrapActionConfigProperty)
 }
 
 /**
- * Acknowledges cdk-nag's AwsSolutions-IAM5 finding for each resource of a policy that ends
- * with one of the given suffixes. cdk-nag names the finding after the resource as written in
- * the template (a Ref as `<Id>`, a GetAtt as `<Id.Attr>`, Fn::Join concatenated, an import as
- * its export name, anything else as JSON). A bucket from another stack becomes a cross-stack
- * reference only during synthesis, so the names are computed then: validation runs after
- * references are resolved and before the checks.
+ * Acknowledges AwsSolutions-IAM5 on each wildcard resource of the policy that `reasonFor`
+ * explains. A bucket in another stack is a cross-stack reference whose final form exists
+ * only during synthesis, so the finding id (cdk-nag's flattened resource) is derived from
+ * the resolved policy then: validation runs after references are resolved and before cdk-nag.
+ * The same function is in each construct that needs it, so that each file can be copied
+ * alone; test/copyability.test.ts keeps the copies identical.
  */
-function acknowledgeResources(policy: iam.Policy, reasons: Record<string, string>): void {
+function acknowledgeResources(policy: iam.Policy, reasonFor: (resource: string) => string | undefined): void {
   policy.node.addValidation({
     validate: () => {
       const document = Stack.of(policy).resolve((policy.node.defaultChild as iam.CfnPolicy).policyDocument);
       for (const statement of document.Statement ?? []) {
         for (const resource of [statement.Resource].flat()) {
-          const flat = flatten(resource);
-          const suffix = Object.keys(reasons).find((s) => flat.endsWith(s));
-          if (suffix) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason: reasons[suffix] });
+          const flat = flattenReference(resource);
+          const reason = flat.includes('*') ? reasonFor(flat) : undefined;
+          if (reason) Validations.of(policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${flat}]`, reason });
         }
       }
       return [];
@@ -1292,17 +1298,23 @@ function acknowledgeResources(policy: iam.Policy, reasons: Record<string, string
   });
 }
 
-function flatten(node: unknown): string {
-  if (node === undefined) return '';
-  if (typeof node === 'string') return node.replace(/\${/g, '<').replace(/}/g, '>');
-  const o = node as Record<string, unknown>;
-  const list = (v: unknown) => v as unknown[];
-  if (o['Fn::Join']) return list(list(o['Fn::Join'])[1]).map(flatten).join(String(list(o['Fn::Join'])[0]));
-  if (o['Fn::Sub']) return flatten(o['Fn::Sub']);
-  if (o['Fn::GetAtt']) return `<${flatten(list(o['Fn::GetAtt'])[0])}.${flatten(list(o['Fn::GetAtt'])[1])}>`;
-  if (o['Fn::ImportValue']) return flatten(o['Fn::ImportValue']);
-  if (o.Ref) return `<${flatten(o.Ref)}>`;
-  return JSON.stringify(node);
+/** A CloudFormation value as cdk-nag writes it in a finding id: `<Logical.Attr>`, joins flattened. */
+function flattenReference(value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value === 'string') return value.replace(/\$\{/g, '<').replace(/}/g, '>');
+  const v = value as Record<string, unknown>;
+  if (v['Fn::Join']) {
+    const [delimiter, items] = v['Fn::Join'] as [string, unknown[]];
+    return items.map(flattenReference).join(delimiter);
+  }
+  if (v['Fn::Sub']) return flattenReference(v['Fn::Sub']);
+  if (v['Fn::GetAtt']) {
+    const [resource, attribute] = v['Fn::GetAtt'] as [unknown, unknown];
+    return `<${flattenReference(resource)}.${flattenReference(attribute)}>`;
+  }
+  if (v['Fn::ImportValue']) return flattenReference(v['Fn::ImportValue']);
+  if (v.Ref) return `<${flattenReference(v.Ref)}>`;
+  return JSON.stringify(value);
 }
 
 interface WorkflowOptions {

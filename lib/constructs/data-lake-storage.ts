@@ -1,4 +1,4 @@
-import { ArnFormat, Aws, CfnResource, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Aws, CfnResource, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -263,7 +263,7 @@ export class DataLakeStorage extends Construct {
     // Named from the stack and provider path, so a key policy can name exactly this group.
     const logGroupName = `/aws/lambda/${Names.uniqueResourceName(provider, { maxLength: 200, separator: '-' })}`;
     const group = new logs.LogGroup(provider, 'LogGroup', { logGroupName, retention, removalPolicy, encryptionKey });
-    if (encryptionKey) admitLogGroup(this, encryptionKey, logGroupName);
+    if (encryptionKey) admitLogGroups(this, encryptionKey, logGroupName);
     handler.addPropertyOverride('LoggingConfig', { LogGroup: group.logGroupName });
     return group;
   }
@@ -304,24 +304,29 @@ export class DataLakeStorage extends Construct {
 const COMPLIANCE_PACKS = ['PCI.DSS.321', 'NIST.800.53.R5', 'HIPAA.Security'];
 
 /**
- * Lets CloudWatch Logs use `key` for exactly the named log group: the encryption-context
+ * Lets CloudWatch Logs use `key` for exactly the named log groups: the encryption-context
  * condition admits no other group
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+ * One name is written as one ARN, a list as a list. An imported key's policy cannot be
+ * changed here, so that case is a synth warning. The same function is in each construct that
+ * encrypts its logs, so that each file can be copied alone; test/copyability.test.ts keeps
+ * the copies identical.
  */
-function admitLogGroup(scope: Construct, key: kms.IKey, logGroupName: string): void {
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    sid: `Logs${Names.uniqueId(scope)}`.slice(0, 100),
+function admitLogGroups(scope: Construct, key: kms.IKey, logGroupNames: string | string[], sid = `Logs${Names.uniqueId(scope)}`): void {
+  const stack = Stack.of(scope);
+  const arns = [logGroupNames].flat().map((resourceName) =>
+    stack.formatArn({ service: 'logs', resource: 'log-group', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+  const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: sid.slice(0, 100),
     principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
     actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
     resources: ['*'],
-    conditions: {
-      ArnEquals: {
-        'kms:EncryptionContext:aws:logs:arn': Stack.of(scope).formatArn({
-          service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      },
-    },
+    conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': typeof logGroupNames === 'string' ? arns[0] : arns } },
   }));
+  if (!statementAdded) {
+    Annotations.of(scope).addWarningV2('lake:log-key-policy',
+      `The log key is imported: let logs.<region>.amazonaws.com use it for ${[logGroupNames].flat().join(', ')}, or those log groups fail to create.`);
+  }
 }
 
 function acknowledge(bucket: s3.Bucket, rule: string, reason: string): void {

@@ -107,7 +107,7 @@ export class EmrTlsCertificates extends Construct {
       encryptionKey: props.logEncryptionKey,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    if (props.logEncryptionKey) admitLogGroup(this, props.logEncryptionKey, logGroupName);
+    if (props.logEncryptionKey) admitLogGroups(this, props.logEncryptionKey, logGroupName);
 
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -224,26 +224,27 @@ function bundledHandler(label: string, entry: string, options: { minify: boolean
 }
 
 /**
- * Lets CloudWatch Logs use `key` for exactly the named log group: the encryption-context
+ * Lets CloudWatch Logs use `key` for exactly the named log groups: the encryption-context
  * condition admits no other group
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+ * One name is written as one ARN, a list as a list. An imported key's policy cannot be
+ * changed here, so that case is a synth warning. The same function is in each construct that
+ * encrypts its logs, so that each file can be copied alone; test/copyability.test.ts keeps
+ * the copies identical.
  */
-function admitLogGroup(scope: Construct, key: kms.IKey, logGroupName: string): void {
+function admitLogGroups(scope: Construct, key: kms.IKey, logGroupNames: string | string[], sid = `Logs${Names.uniqueId(scope)}`): void {
+  const stack = Stack.of(scope);
+  const arns = [logGroupNames].flat().map((resourceName) =>
+    stack.formatArn({ service: 'logs', resource: 'log-group', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
   const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
-    sid: `Logs${Names.uniqueId(scope)}`.slice(0, 100),
+    sid: sid.slice(0, 100),
     principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
     actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
     resources: ['*'],
-    conditions: {
-      ArnEquals: {
-        'kms:EncryptionContext:aws:logs:arn': Stack.of(scope).formatArn({
-          service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      },
-    },
+    conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': typeof logGroupNames === 'string' ? arns[0] : arns } },
   }));
   if (!statementAdded) {
     Annotations.of(scope).addWarningV2('lake:log-key-policy',
-      `The log key is imported: let logs.<region>.amazonaws.com use it for ${logGroupName}, or the log group fails to create.`);
+      `The log key is imported: let logs.<region>.amazonaws.com use it for ${[logGroupNames].flat().join(', ')}, or those log groups fail to create.`);
   }
 }

@@ -538,7 +538,7 @@ export class InferenceEndpoint extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       encryptionKey: props.logEncryptionKey,
     });
-    if (props.logEncryptionKey) admitLogGroup(this, props.logEncryptionKey, logGroupName);
+    if (props.logEncryptionKey) admitLogGroups(this, props.logEncryptionKey, logGroupName);
     const arn = Stack.of(this).formatArn({ service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       sid: 'EndpointLogs',
@@ -661,24 +661,29 @@ function validateInstance(props: InferenceEndpointProps, s: Settings): void {
 }
 
 /**
- * Lets CloudWatch Logs use `key` for exactly the named log group: the encryption-context
+ * Lets CloudWatch Logs use `key` for exactly the named log groups: the encryption-context
  * condition admits no other group
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+ * One name is written as one ARN, a list as a list. An imported key's policy cannot be
+ * changed here, so that case is a synth warning. The same function is in each construct that
+ * encrypts its logs, so that each file can be copied alone; test/copyability.test.ts keeps
+ * the copies identical.
  */
-function admitLogGroup(scope: Construct, key: kms.IKey, logGroupName: string): void {
-  key.addToResourcePolicy(new iam.PolicyStatement({
-    sid: `Logs${Names.uniqueId(scope)}`.slice(0, 100),
+function admitLogGroups(scope: Construct, key: kms.IKey, logGroupNames: string | string[], sid = `Logs${Names.uniqueId(scope)}`): void {
+  const stack = Stack.of(scope);
+  const arns = [logGroupNames].flat().map((resourceName) =>
+    stack.formatArn({ service: 'logs', resource: 'log-group', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
+  const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
+    sid: sid.slice(0, 100),
     principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
     actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
     resources: ['*'],
-    conditions: {
-      ArnEquals: {
-        'kms:EncryptionContext:aws:logs:arn': Stack.of(scope).formatArn({
-          service: 'logs', resource: 'log-group', resourceName: logGroupName, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      },
-    },
+    conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': typeof logGroupNames === 'string' ? arns[0] : arns } },
   }));
+  if (!statementAdded) {
+    Annotations.of(scope).addWarningV2('lake:log-key-policy',
+      `The log key is imported: let logs.<region>.amazonaws.com use it for ${[logGroupNames].flat().join(', ')}, or those log groups fail to create.`);
+  }
 }
 
 /** `<stack name>-<path below the stack>`, cut to SageMaker's 63 characters with a hash when longer. */

@@ -348,23 +348,24 @@ function endpointId(name: string): string {
  * Lets CloudWatch Logs use `key` for exactly the named log groups: the encryption-context
  * condition admits no other group
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+ * One name is written as one ARN, a list as a list. An imported key's policy cannot be
+ * changed here, so that case is a synth warning. The same function is in each construct that
+ * encrypts its logs, so that each file can be copied alone; test/copyability.test.ts keeps
+ * the copies identical.
  */
-function admitLogGroups(scope: Construct, key: kms.IKey, logGroupNames: string[]): void {
+function admitLogGroups(scope: Construct, key: kms.IKey, logGroupNames: string | string[], sid = `Logs${Names.uniqueId(scope)}`): void {
   const stack = Stack.of(scope);
+  const arns = [logGroupNames].flat().map((resourceName) =>
+    stack.formatArn({ service: 'logs', resource: 'log-group', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }));
   const { statementAdded } = key.addToResourcePolicy(new iam.PolicyStatement({
-    sid: `Logs${Names.uniqueId(scope)}`.slice(0, 100),
+    sid: sid.slice(0, 100),
     principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
     actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
     resources: ['*'],
-    conditions: {
-      ArnEquals: {
-        'kms:EncryptionContext:aws:logs:arn': logGroupNames.map((resourceName) =>
-          stack.formatArn({ service: 'logs', resource: 'log-group', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME })),
-      },
-    },
+    conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': typeof logGroupNames === 'string' ? arns[0] : arns } },
   }));
   if (!statementAdded) {
     Annotations.of(scope).addWarningV2('lake:log-key-policy',
-      `The log key is imported: let logs.<region>.amazonaws.com use it for ${logGroupNames.join(', ')}, or the log groups fail to create.`);
+      `The log key is imported: let logs.<region>.amazonaws.com use it for ${[logGroupNames].flat().join(', ')}, or those log groups fail to create.`);
   }
 }
